@@ -1,0 +1,43 @@
+# The two quick-start commands are `make sim` and `make test`; both build .venv on first use.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+STUBS   := $(VENV)/typings/.installed
+
+.PHONY: venv sim test bench lint typecheck clean
+
+venv: $(STAMP)
+
+# Re-installs only when pyproject.toml changes; pip needs the package registry the first time.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -c "import tomllib; d = tomllib.load(open('pyproject.toml', 'rb')); print('\n'.join(d['project']['optional-dependencies']['dev']))" > $(VENV)/requirements.txt
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r $(VENV)/requirements.txt
+	touch $(STAMP)
+
+# ESP32 MicroPython stubs for pyright live apart from the venv's own site-packages.
+$(STUBS): $(STAMP)
+	$(BIN)/python -m pip install --disable-pip-version-check -q --no-user --upgrade \
+		--target $(VENV)/typings "micropython-esp32-stubs>=1.29,<1.30"
+	touch $(STUBS)
+
+sim: $(STAMP)
+	$(BIN)/python -m host_sim $(ARGS)
+
+test: $(STAMP) $(STUBS)
+	$(BIN)/ruff check .
+	$(BIN)/python tests/run_micropython.py
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python tests/bench.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STUBS)
+	$(BIN)/pyright -p pyrightconfig.json
+
+clean:
+	rm -rf build sim_out .pytest_cache .ruff_cache

@@ -1,0 +1,74 @@
+"""The one module that knows which interpreter runs (MicroPython or CPython).
+
+Everything else imports these names from here and never branches on the runtime.
+"""
+
+import sys
+import time
+
+MICROPYTHON = sys.implementation.name == "micropython"
+
+if MICROPYTHON:
+    import micropython
+
+    const = micropython.const
+    ticks_ms = time.ticks_ms
+    ticks_add = time.ticks_add
+    ticks_diff = time.ticks_diff
+    sleep_ms = time.sleep_ms
+
+    def print_exception(exc, file=sys.stdout):
+        sys.print_exception(exc, file)
+
+    def native(fn):
+        # Bytecode on purpose: native code must be compiled per architecture (-march) and
+        # the same .mpy should run on the ESP32 and the unix port.
+        return fn
+
+else:
+    import traceback
+
+    def const(value):
+        return value
+
+    _TICKS_MAX = (1 << 30) - 1  # wrap like an ESP32 so wraparound bugs show on the host too
+    _TICKS_HALF = 1 << 29
+
+    def ticks_ms():
+        return int(time.monotonic() * 1000) & _TICKS_MAX
+
+    def ticks_add(ticks, delta):
+        return (ticks + delta) & _TICKS_MAX
+
+    def ticks_diff(end, start):
+        return ((end - start + _TICKS_HALF) & _TICKS_MAX) - _TICKS_HALF
+
+    def sleep_ms(ms):
+        time.sleep(ms / 1000)
+
+    def print_exception(exc, file=sys.stdout):
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=file)
+
+    def native(fn):
+        return fn
+
+
+def exc_text(exc):
+    """A one-line description of an exception, the same on both runtimes."""
+    name = type(exc).__name__
+    args = getattr(exc, "args", ())
+    if not args:
+        return name
+    if len(args) == 1:
+        return "%s: %s" % (name, args[0])
+    return "%s: %s" % (name, " ".join(str(a) for a in args))
+
+
+def mem_free():
+    """Free heap in bytes, or -1 where the runtime cannot tell."""
+    try:
+        import gc
+
+        return gc.mem_free()
+    except (ImportError, AttributeError):
+        return -1

@@ -1,0 +1,223 @@
+"""Settings: defaults in code, site values in `config.json` on flash, checked against a schema.
+
+Each module that has settings declares them next to its code as a tuple `CONFIG` of Field(...),
+so nothing outside a provider knows its setting names; `schema()` gathers them. Field kinds are
+the uiTypes of a supplier's billSettings schema (number, date, dropdown, radiobox, checkbox)
+plus text, secret and flag (bool).
+"""
+
+import json
+import os
+
+CONFIG_FILE = "config.json"
+
+
+class ConfigError(ValueError):
+    """A setting value that the schema rejects; the message names the field and what is allowed."""
+
+
+KINDS = ("number", "date", "dropdown", "radiobox", "checkbox", "text", "secret", "flag")
+
+
+class Field:
+    __slots__ = ("name", "kind", "default", "lo", "hi", "choices", "unit", "help", "integer")
+
+    def __init__(self, name, kind, default=None, lo=None, hi=None, choices=None, unit="",
+                 help="", integer=False):
+        if kind not in KINDS:
+            raise ValueError("unknown field kind " + kind)
+        self.name = name
+        self.kind = kind
+        self.default = default
+        self.lo = lo
+        self.hi = hi
+        self.choices = choices
+        self.unit = unit
+        self.help = help
+        self.integer = integer
+
+    @property
+    def secret(self):
+        return self.kind == "secret"
+
+    def allowed(self):
+        """What this field accepts, for error messages and `plug.config()`."""
+        k = self.kind
+        if k == "number":
+            rng = "%s..%s" % ("" if self.lo is None else self.lo, "" if self.hi is None else self.hi)
+            return ("an integer" if self.integer else "a number") + \
+                (" in " + rng if self.lo is not None or self.hi is not None else "") + \
+                (" " + self.unit if self.unit else "")
+        if k in ("dropdown", "radiobox"):
+            return "one of " + ", ".join(str(c) for c in self.choices)
+        if k == "checkbox":
+            return "a list of " + ", ".join(str(c) for c in self.choices)
+        if k == "date":
+            return "a date YYYY-MM-DD" + ((" from %s" % self.lo) if self.lo else "") + \
+                ((" to %s" % self.hi) if self.hi else "")
+        if k == "flag":
+            return "true or false"
+        return "text" + ((" of at most %d characters" % self.hi) if self.hi else "")
+
+    def check(self, value):
+        """The value converted to this field's type, or ConfigError."""
+        k = self.kind
+        try:
+            if k == "number":
+                if isinstance(value, str):
+                    value = float(value) if ("." in value or "e" in value.lower()) else int(value)
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise ValueError
+                if self.integer:
+                    if isinstance(value, float):
+                        if value != int(value):
+                            raise ValueError
+                        value = int(value)
+                if (self.lo is not None and value < self.lo) or \
+                        (self.hi is not None and value > self.hi):
+                    raise ValueError
+                return value
+            if k == "flag":
+                if isinstance(value, str):
+                    if value.lower() in ("1", "true", "on", "yes"):
+                        return True
+                    if value.lower() in ("0", "false", "off", "no"):
+                        return False
+                    raise ValueError
+                if value in (0, 1) and not isinstance(value, float):
+                    return bool(value)
+                raise ValueError
+            if k in ("dropdown", "radiobox"):
+                for c in self.choices:
+                    if value == c or str(value) == str(c):
+                        return c
+                raise ValueError
+            if k == "checkbox":
+                if isinstance(value, str):
+                    value = [v.strip() for v in value.split(",") if v.strip()]
+                if not isinstance(value, (list, tuple)):
+                    raise ValueError
+                out = []
+                for v in value:
+                    for c in self.choices:
+                        if v == c or str(v) == str(c):
+                            out.append(c)
+                            break
+                    else:
+                        raise ValueError
+                return out
+            if k == "date":
+                from .isotime import parse_iso
+
+                if not isinstance(value, str) or len(value) != 10:
+                    raise ValueError
+                parse_iso(value)
+                if (self.lo and value < self.lo) or (self.hi and value > self.hi):
+                    raise ValueError
+                return value
+            # text / secret
+            if value is None:
+                value = ""
+            if not isinstance(value, str) or (self.hi and len(value) > self.hi):
+                raise ValueError
+            return value
+        except (ValueError, TypeError):
+            shown = mask(value) if self.secret else repr(value)
+            raise ConfigError("%s: %s is not allowed; expected %s" % (self.name, shown,
+                                                                       self.allowed()))
+
+
+def mask(value):
+    """Secrets are shown as '****' plus their last four characters (never in full)."""
+    s = "" if value is None else str(value)
+    if not s:
+        return ""
+    return "****" + (s[-4:] if len(s) >= 12 else "")
+
+
+def _modules():
+    # Every module that declares settings. Imported lazily: the schema is needed at boot and
+    # at the REPL, not on the fetch path.
+    from . import app, planner
+    from .providers import SOURCES
+
+    mods = [app, planner]
+    for name in SOURCES:
+        mods.append(__import__("firmware.providers." + name, None, None, ["CONFIG"]))
+    try:
+        from . import hal_esp32  # pins and Wi-Fi; absent from host-only builds
+
+        mods.append(hal_esp32)
+    except ImportError:
+        pass
+    return mods
+
+
+def schema(modules=None):
+    """{name: Field} for every declared setting."""
+    out = {}
+    for m in modules if modules is not None else _modules():
+        for f in getattr(m, "CONFIG", ()):
+            out[f.name] = f
+    return out
+
+
+def defaults(fields):
+    return {name: f.default for name, f in fields.items()}
+
+
+def validate(fields, values):
+    """(clean dict, [warnings]) - unknown names and bad values are dropped with a warning."""
+    clean, warnings = {}, []
+    for name, value in values.items():
+        f = fields.get(name)
+        if f is None:
+            warnings.append("%s: unknown setting ignored" % name)
+            continue
+        try:
+            clean[name] = f.check(value)
+        except ConfigError as e:
+            warnings.append(str(e) + "; using the default")
+    return clean, warnings
+
+
+def load(root, fields=None):
+    """(settings, warnings): defaults overlaid with config.json from flash root `root`.
+
+    A missing file is normal; a corrupt one gives the defaults and a warning, never an
+    exception, so a bad config cannot put the plug in a crash loop."""
+    fields = fields if fields is not None else schema()
+    cfg = defaults(fields)
+    path = join(root, CONFIG_FILE)
+    try:
+        with open(path) as f:
+            raw = json.load(f)
+    except OSError:
+        return cfg, []
+    except (ValueError, MemoryError) as e:
+        return cfg, ["%s is corrupt (%s); using defaults" % (CONFIG_FILE, e)]
+    if not isinstance(raw, dict):
+        return cfg, ["%s is not a JSON object; using defaults" % CONFIG_FILE]
+    clean, warnings = validate(fields, raw)
+    cfg.update(clean)
+    return cfg, warnings
+
+
+def save(root, cfg, fields=None):
+    """Write the settings that differ from their defaults, atomically (temp file + rename)."""
+    fields = fields if fields is not None else schema()
+    out = {}
+    for name, f in fields.items():
+        if name in cfg and cfg[name] != f.default:
+            out[name] = cfg[name]
+    path = join(root, CONFIG_FILE)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as fh:
+        json.dump(out, fh)
+    os.rename(tmp, path)
+
+
+def join(root, name):
+    if not root or root == ".":
+        return name
+    return root + name if root.endswith("/") else root + "/" + name

@@ -1,0 +1,82 @@
+"""Helpers shared by the portable core tests (run under pytest and under MicroPython)."""
+
+import os
+
+try:
+    import pytest
+
+    Skip = pytest.skip.Exception
+except ImportError:  # MicroPython: the runner counts these as skipped
+
+    class Skip(Exception):
+        pass
+
+
+TESTS_DIR = os.getenv("WW_TESTS_DIR") or "tests"
+
+
+def skip(reason):
+    raise Skip(reason)
+
+
+def fixture_path(rel):
+    return TESTS_DIR + "/fixtures/" + rel
+
+
+def read_fixture(rel):
+    with open(fixture_path(rel), "rb") as f:
+        return f.read()
+
+
+def env_int(name):
+    """An integer set by the test driver (e.g. a loopback server's port); skips if absent."""
+    v = os.getenv(name)
+    if not v:
+        skip(name + " not set: loopback servers not running")
+    return int(v)
+
+
+def raises(exc_type, fn, *args, **kw):
+    """Call fn and return the exception it raised; fail if it raised nothing or another type."""
+    try:
+        fn(*args, **kw)
+    except exc_type as e:
+        return e
+    raise AssertionError("%s not raised by %s" % (exc_type.__name__, getattr(fn, "__name__", fn)))
+
+
+class TmpDir:
+    """A scratch directory that works on both runtimes (no tempfile on MicroPython)."""
+
+    _n = 0
+
+    def __init__(self, tag="t"):
+        TmpDir._n += 1
+        base = os.getenv("WW_TMP") or "/tmp"
+        uniq = int.from_bytes(os.urandom(4), "little")
+        self.path = "%s/ww_%s_%d_%d" % (base, tag, uniq, TmpDir._n)
+        rmtree(self.path)
+        os.mkdir(self.path)
+
+    def __enter__(self):
+        return self.path
+
+    def __exit__(self, *exc):
+        rmtree(self.path)
+
+
+def rmtree(path):
+    try:
+        entries = os.listdir(path)
+    except OSError:
+        return
+    for name in entries:
+        p = path + "/" + name
+        try:
+            os.remove(p)
+        except OSError:
+            rmtree(p)
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass

@@ -1,0 +1,71 @@
+# runtimes: cpython micropython
+from firmware import config
+from firmware.config import Field
+from support import TmpDir, raises
+
+
+class _Mod:
+    CONFIG = (
+        Field("policy.hours", "number", 4, lo=0, hi=24, unit="h"),
+        Field("policy.slots", "number", 4, lo=1, hi=96, integer=True),
+        Field("source", "dropdown", "arcadia", choices=("arcadia", "gridx")),
+        Field("days", "checkbox", [], choices=("mon", "tue")),
+        Field("since", "date", "2025-01-01", lo="2020-01-01", hi="2030-12-31"),
+        Field("arcadia.appKey", "secret", ""),
+        Field("relay.inverted", "flag", False),
+    )
+
+
+def fields():
+    return config.schema([_Mod])
+
+
+def test_valid_values_are_converted():
+    f = fields()
+    assert f["policy.hours"].check("2.5") == 2.5
+    assert f["policy.slots"].check(8.0) == 8
+    assert f["source"].check("gridx") == "gridx"
+    assert f["days"].check("mon,tue") == ["mon", "tue"]
+    assert f["relay.inverted"].check("on") is True
+    assert f["since"].check("2024-02-29") == "2024-02-29"
+
+
+def test_rejections_name_the_field_and_what_is_allowed():
+    f = fields()
+    e = raises(config.ConfigError, f["policy.hours"].check, 25)
+    assert "policy.hours" in str(e) and "0..24 h" in str(e)
+    e = raises(config.ConfigError, f["source"].check, "octopus")
+    assert "one of arcadia, gridx" in str(e)
+    raises(config.ConfigError, f["policy.slots"].check, 2.5)
+    raises(config.ConfigError, f["since"].check, "2031-01-01")
+    raises(config.ConfigError, f["days"].check, ["sun"])
+    e = raises(config.ConfigError, f["arcadia.appKey"].check, 1234567890123)
+    assert "1234567890123" not in str(e)
+
+
+def test_secrets_are_masked():
+    assert config.mask("abcdef01234563f9a").endswith("3f9a")
+    assert config.mask("abcdef01234563f9a").startswith("****")
+    assert config.mask("short") == "****"
+    assert config.mask("") == ""
+
+
+def test_load_save_round_trip_and_corrupt_file():
+    f = fields()
+    with TmpDir("cfg") as root:
+        cfg, warnings = config.load(root, f)
+        assert cfg["policy.hours"] == 4 and warnings == []
+        cfg["policy.hours"] = 6
+        config.save(root, cfg, f)
+        again, warnings = config.load(root, f)
+        assert again["policy.hours"] == 6 and warnings == []
+        with open(root + "/config.json", "w") as fh:
+            fh.write('{"policy.hours": 6, "bogus": 1, "source": "octopus"')
+        cfg, warnings = config.load(root, f)
+        assert cfg["policy.hours"] == 4
+        assert len(warnings) == 1 and "corrupt" in warnings[0]
+        with open(root + "/config.json", "w") as fh:
+            fh.write('{"policy.hours": 6, "bogus": 1, "source": "octopus"}')
+        cfg, warnings = config.load(root, f)
+        assert cfg["policy.hours"] == 6 and cfg["source"] == "arcadia"
+        assert len(warnings) == 2
