@@ -44,7 +44,8 @@ class Field:
         """What this field accepts, for error messages and `plug.config()`."""
         k = self.kind
         if k == "number":
-            rng = "%s..%s" % ("" if self.lo is None else self.lo, "" if self.hi is None else self.hi)
+            lo = "" if self.lo is None else self.lo
+            rng = "%s..%s" % (lo, "" if self.hi is None else self.hi)
             return ("an integer" if self.integer else "a number") + \
                 (" in " + rng if self.lo is not None or self.hi is not None else "") + \
                 (" " + self.unit if self.unit else "")

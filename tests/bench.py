@@ -16,7 +16,8 @@ sys.path.insert(0, os.path.dirname(TESTS))
 
 def main(argv):
     only = set(argv[1:])
-    names = sorted(n[6:-3] for n in os.listdir(TESTS) if n.startswith("bench_") and n.endswith(".py"))
+    names = sorted(n[6:-3] for n in os.listdir(TESTS)
+                   if n.startswith("bench_") and n.endswith(".py"))
     failed = 0
     for area in names:
         if only and area not in only:

@@ -10,6 +10,7 @@ os.environ.setdefault("WW_TESTS_DIR", TESTS)
 os.environ.setdefault("WW_ROOT", ROOT)
 
 import pytest  # noqa: E402
+
 import servers  # noqa: E402
 
 

@@ -1,6 +1,7 @@
 # runtimes: cpython micropython
 from firmware import config
 from firmware.config import Field
+
 from support import TmpDir, raises
 
 

@@ -1,5 +1,6 @@
 # runtimes: cpython micropython
 from firmware import isotime
+
 from support import raises
 
 
