@@ -136,21 +136,25 @@ def mask(value):
     return "****" + (s[-4:] if len(s) >= 12 else "")
 
 
+MISSING = []  # declaring modules that failed to import at the last schema() (shown by plug)
+
+
 def _modules():
     # Every module that declares settings. Imported lazily: the schema is needed at boot and
-    # at the REPL, not on the fetch path.
-    from . import app, planner
+    # at the REPL, not on the fetch path. A module that cannot be imported (hal_esp32 off the
+    # device, a provider left out of a build) contributes no settings; config.json values for
+    # it are then reported as unknown, never lost from flash until the next save.
     from .providers import SOURCES
 
-    mods = [app, planner]
-    for name in SOURCES:
-        mods.append(__import__("firmware.providers." + name, None, None, ["CONFIG"]))
-    try:
-        from . import hal_esp32  # pins and Wi-Fi; absent from host-only builds
-
-        mods.append(hal_esp32)
-    except ImportError:
-        pass
+    names = ["app", "planner"] + ["providers." + n for n in SOURCES] + ["hal_esp32"]
+    mods = []
+    del MISSING[:]
+    for name in names:
+        try:
+            mods.append(__import__("firmware." + name, None, None, ["CONFIG"]))
+        except ImportError as e:
+            if name != "hal_esp32":
+                MISSING.append("%s (%s)" % (name, e))
     return mods
 
 
@@ -205,13 +209,23 @@ def load(root, fields=None):
 
 
 def save(root, cfg, fields=None):
-    """Write the settings that differ from their defaults, atomically (temp file + rename)."""
+    """Write the settings that differ from their defaults, atomically (temp file + rename).
+    Names in the file that `fields` does not declare are kept as they are."""
     fields = fields if fields is not None else schema()
+    path = join(root, CONFIG_FILE)
     out = {}
+    try:  # keep what this build does not know (settings of a module left out of it)
+        with open(path) as fh:
+            old = json.load(fh)
+        if isinstance(old, dict):
+            for name in old:
+                if name not in fields:
+                    out[name] = old[name]
+    except (OSError, ValueError):
+        pass
     for name, f in fields.items():
         if name in cfg and cfg[name] != f.default:
             out[name] = cfg[name]
-    path = join(root, CONFIG_FILE)
     tmp = path + ".tmp"
     with open(tmp, "w") as fh:
         json.dump(out, fh)

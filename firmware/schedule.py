@@ -203,32 +203,37 @@ class Schedule:
                 and self.starts == other.starts and self.prices == other.prices
                 and self.name_idx == other.name_idx and self.flags == other.flags
                 and self.names == other.names and self.tariff_id == other.tariff_id
-                and self.currency == other.currency and self.source == other.source)
+                and self.tariff_desc == other.tariff_desc and self.unit == other.unit
+                and self.currency == other.currency and self.source == other.source
+                and self.mean_u == other.mean_u and self.std_u == other.std_u)
 
     # -- combining ------------------------------------------------------------------------
     def merge(self, newer):
-        """A new Schedule: `newer` wins wherever it has a price; elsewhere self is kept.
-        Metadata comes from newer. Intervals keep their own boundaries."""
+        """A new Schedule: `newer` wins wherever it has a price (a corrected re-fetch replaces
+        what it covers); elsewhere self is kept. Metadata comes from newer. Intervals keep
+        their own boundaries; a stretch priced by neither becomes a NO_PRICE gap."""
         out = Schedule()
         out.copy_meta(newer)
-        cuts = _cut_points(self, newer)
-        last = None
-        for k in range(len(cuts) - 1):
-            a, b = cuts[k], cuts[k + 1]
-            src, j = newer, newer.index_at(a)
-            if j < 0 or newer.prices[j] == NO_PRICE:
-                src, j = self, self.index_at(a)
-                if j < 0 or self.prices[j] == NO_PRICE:
-                    continue
-            if last is not None and last[0] is src and last[1] == j and out.end_s == a:
-                out.end_s = b  # the same source interval, cut by the other's boundary
-            else:
-                out.add(a, b, src.prices[j], src.name_of(j), src.flags[j])
-            last = (src, j)
+        last_src = last_j = None
+        a = None
+        for b in _cut_points(self, newer):
+            if a is not None:
+                src, j = newer, newer.index_at(a)
+                if j < 0 or newer.prices[j] == NO_PRICE:
+                    src, j = self, self.index_at(a)
+                    if j < 0 or self.prices[j] == NO_PRICE:
+                        a = b
+                        continue
+                if last_src is src and last_j == j and out.end_s == a:
+                    out.end_s = b  # the same source interval, cut by the other's boundary
+                else:
+                    out.add(a, b, src.prices[j], src.name_of(j), src.flags[j])
+                last_src, last_j = src, j
+            a = b
         return out
 
     def drop_before(self, t_s):
-        """Forget intervals that ended at or before t_s (in place)."""
+        """Forget intervals that ended at or before t_s (in place; metadata is kept)."""
         n = len(self.starts)
         k = 0
         while k < n and self.end_of(k) <= t_s:
@@ -238,27 +243,38 @@ class Schedule:
         if k == 0:
             return
         if k >= n:
-            self.__init__(self.source, self.currency, self.unit)
+            self.base_s = self.end_s = 0
+            self.starts, self.prices = array("i"), array("i")
+            self.name_idx, self.flags = bytearray(), bytearray()
             return
         shift = self.starts[k]
-        self.starts = array("i", [s - shift for s in self.starts[k:]])
+        starts = self.starts
+        for i in range(k, n):
+            starts[i - k] = starts[i] - shift
+        self.starts = starts[:n - k]
         self.prices = self.prices[k:]
         self.name_idx = self.name_idx[k:]
         self.flags = self.flags[k:]
         self.base_s += shift
 
 
-def _cut_points(a, b):
-    pts = []
-    for s in (a, b):
-        for i in range(len(s)):
-            pts.append(s.start_of(i))
-        if len(s):
-            pts.append(s.end_s)
-    pts.sort()
-    out = []
-    for p in pts:
-        if not out or out[-1] != p:
-            out.append(p)
-    return out
+def _bounds(s):
+    for i in range(len(s.starts)):
+        yield s.base_s + s.starts[i]
+    if len(s.starts):
+        yield s.end_s
 
+
+def _cut_points(a, b):
+    """Every interval boundary of a and b, ascending, without duplicates (no list built)."""
+    ga, gb = _bounds(a), _bounds(b)
+    x, y = next(ga, None), next(gb, None)
+    last = None
+    while x is not None or y is not None:
+        if y is None or (x is not None and x <= y):
+            p, x = x, next(ga, None)
+        else:
+            p, y = y, next(gb, None)
+        if p != last:
+            yield p
+            last = p

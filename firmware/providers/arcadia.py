@@ -1,0 +1,254 @@
+"""Arcadia (formerly Genability) Smart Price: GET /rest/v1/prices/smart (../shared/APIS.md §1).
+
+One request per fetch, HTTP Basic appId:appKey. The answer is the usual envelope
+{status, count, type, results: [Price]}; each Price has metadata and `priceChanges[]`, each one
+period {name, fromDateTime, toDateTime, rateAmount ($/kWh), rateMeanDelta}. The body is read
+once, as a stream: every PriceChange goes straight into the Schedule, and the list is never
+built. Without groupBy there is one entry per real price change (irregular, clipped to the
+requested window); with groupBy=HOUR one per clock hour (23 or 25 on DST days; times carry their
+own offsets and are converted to UTC at once).
+
+Smart Price may answer for the customer's configured "smart tariff" rather than the requested
+masterTariffId; the schedule then records the tariff the prices are really for (tariff_id), and
+the mismatch is noted in tariff_desc and in state["arcadia.tariff_note"].
+
+PUBLISH_LOCAL_MIN = 17:00 local. Smart Price is computed from tariff data, so TOU prices for
+the requested window are known any time; for day-ahead dynamic tariffs (CAISO day-ahead results
+come out early afternoon Pacific and utilities publish them later in the afternoon) 17:00 is when
+tomorrow is reliably there. The app adds its own delay and per-device spread.
+"""
+
+from .. import jsonstream
+from ..config import Field
+from ..isotime import TimeFormatError, format_iso, parse_iso
+from ..schedule import Schedule, price_u
+from . import AuthError, NoData, ProviderError
+
+NEEDS_NETWORK = True
+PUBLISH_LOCAL_MIN = 17 * 60
+DEFAULT_BASE = "https://api.genability.com"
+PATH = "/rest/v1/prices/smart"
+GROUP_BY = ("none", "HOUR", "DAY", "MONTH", "YEAR")
+
+CONFIG = (
+    Field("arcadia.appId", "text", "", hi=64, help="Arcadia/Genability application id"),
+    Field("arcadia.appKey", "secret", "", hi=128, help="Arcadia/Genability application key"),
+    Field("arcadia.baseUrl", "text", DEFAULT_BASE, hi=128, help="API base URL"),
+    Field("arcadia.masterTariffId", "number", None, lo=1, hi=2147483647, integer=True,
+          help="tariff to price (its smart tariff may be used); empty = by location"),
+    Field("arcadia.zipCode", "text", "", hi=16, help="ZIP code (US)"),
+    Field("arcadia.postCode", "text", "", hi=16, help="post code (outside the US)"),
+    Field("arcadia.country", "text", "", hi=2, help="ISO country code, with zip/postCode"),
+    Field("arcadia.addressString", "text", "", hi=160, help="address, ideally with a ZIP"),
+    Field("arcadia.customerClass", "dropdown", "", choices=("", "RESIDENTIAL", "GENERAL",
+                                                            "SPECIAL_USE"),
+          help="empty = the API default (RESIDENTIAL)"),
+    Field("arcadia.endUse", "text", "", hi=40, help="smart-tariff end use, e.g. EV"),
+    Field("arcadia.groupBy", "dropdown", "none", choices=GROUP_BY,
+          help="none = one record per real price change (smallest)"),
+    Field("arcadia.territoryId", "number", None, lo=1, hi=2147483647, integer=True,
+          help="rate territory override (rarely needed)"),
+    Field("arcadia.consumptionAmount", "number", None, lo=0, hi=1000000, unit="kWh",
+          help="monthly consumption, for tiered rates"),
+    Field("arcadia.demandAmount", "number", None, lo=0, hi=1000000, unit="kW",
+          help="monthly demand, for banded demand rates"),
+    Field("arcadia.pageStart", "number", None, lo=0, hi=100000, integer=True,
+          help="pagination start (Smart Price returns one Price)"),
+    Field("arcadia.pageCount", "number", None, lo=1, hi=1000, integer=True,
+          help="pagination size (Smart Price returns one Price)"),
+    Field("arcadia.hours", "number", 48, lo=1, hi=168, unit="h", integer=True,
+          help="hours ahead to request (the API advises at most a week)"),
+)
+
+# Paths selected from the body, in one pass. The key names appear here as literals, so on
+# MicroPython they are interned and the parser does not allocate a str per key.
+_STATUS = 0
+_TYPE = 1
+_DESC = 2
+_TARIFF = 3
+_CURRENCY = 4
+_DETAIL = 5
+_MEAN = 6
+_STD = 7
+_CHANGE = 8
+_ECODE = 9
+_EMSG = 10
+_EOBJ = 11
+_EPROP = 12
+_PATHS = ("status", "type", "results.*.description", "results.*.masterTariffId",
+          "results.*.currency", "results.*.detailLevel", "results.*.rateMean",
+          "results.*.rateStandardDeviation", "results.*.priceChanges.*",
+          "results.*.code", "results.*.message", "results.*.objectName",
+          "results.*.propertyName")
+# An error status: the body is small, so take whole results (objects or plain strings).
+_ERR_PATHS = ("status", "type", "results.*")
+
+
+def _cfg(cfg, key):
+    v = cfg.get("arcadia." + key)
+    return None if v is None or v == "" else v
+
+
+def _num(v):
+    if isinstance(v, float) and v == int(v):
+        v = int(v)
+    return str(v)
+
+
+def params(cfg, now_s):
+    """The query as (name, value) pairs: the window and every setting that is set."""
+    hours = _cfg(cfg, "hours") or 48
+    t0 = now_s - now_s % 3600  # from the start of the current hour: the price now is known
+    q = [("fromDateTime", format_iso(t0, 0, False)),
+         ("toDateTime", format_iso(t0 + hours * 3600, 0, False))]
+    for key in ("masterTariffId", "zipCode", "postCode", "country", "addressString",
+                "customerClass", "endUse", "groupBy", "territoryId", "consumptionAmount",
+                "demandAmount", "pageStart", "pageCount"):
+        v = _cfg(cfg, key)
+        if v is None or (key == "groupBy" and v == "none"):
+            continue
+        q.append((key, v if isinstance(v, str) else _num(v)))
+    return q
+
+
+def url(cfg):
+    base = _cfg(cfg, "baseUrl") or DEFAULT_BASE
+    return (base[:-1] if base.endswith("/") else base) + PATH
+
+
+def fetch(client, cfg, now_s, state):
+    """Schedule of Smart Prices from the start of the current hour, `arcadia.hours` ahead."""
+    app_id, app_key = _cfg(cfg, "appId"), _cfg(cfg, "appKey")
+    if not app_id or not app_key:
+        raise AuthError("arcadia: arcadia.appId and arcadia.appKey must be set")
+    resp = client.get(url(cfg), params=params(cfg, now_s), auth=("basic", app_id, app_key),
+                      headers={"Accept": "application/json"})
+    try:
+        if resp.status >= 400:
+            _raise_error_body(resp)
+        return parse(resp, cfg, now_s, state)
+    finally:
+        resp.close()
+
+
+def _error(codes, status):
+    """Typed error from the envelope's error list [(code, message, object, property)]."""
+    if not codes:
+        msg = "arcadia: error response without details"
+        code = ""
+    else:
+        code, message, obj, prop = codes[0]
+        where = ".".join(x for x in (obj, prop) if x)
+        msg = "arcadia: %s: %s%s" % (code or "Error", message or "",
+                                     (" (%s)" % where) if where else "")
+        if len(codes) > 1:
+            msg += " (+%d more)" % (len(codes) - 1)
+    if code == "Unauthorized" or status == 401:
+        return AuthError(msg)
+    return ProviderError(msg)
+
+
+def _raise_error_body(resp):
+    """An HTTP error status: the error envelope as a typed error, else the http HTTPError."""
+    status = resp.status
+    codes = []
+    envelope = False
+    try:
+        for k, v in jsonstream.items(resp, _ERR_PATHS):
+            if k == 0:
+                envelope = v == "error"
+            elif k == 2 and envelope:
+                codes.append(_error_entry(v))
+    except jsonstream.JSONError:
+        envelope = False
+    if envelope:
+        raise _error(codes, status)
+    resp.raise_for_status()
+    raise ProviderError("arcadia: HTTP %d" % status)  # raise_for_status did not raise
+
+
+def _error_entry(v):
+    if isinstance(v, dict):
+        return (_s(v.get("code")), _s(v.get("message")), _s(v.get("objectName")),
+                _s(v.get("propertyName")))
+    return ("SystemError", _s(v), "", "")
+
+
+def _s(v):
+    return "" if v is None else str(v)
+
+
+def parse(source, cfg, now_s, state):
+    """Stream a Smart Price body (bytes or a response) into a Schedule."""
+    s = Schedule("arcadia", "USD", "kWh")
+    s.fetched_s = now_s
+    requested = _cfg(cfg, "masterTariffId")
+    status = None
+    err = None
+    codes = []
+    mean = None
+    n_changes = 0
+    try:
+        for k, v in jsonstream.items(source, _PATHS):
+            if k == _CHANGE:
+                _add_change(s, v, mean)
+                n_changes += 1
+            elif k == _STATUS:
+                status = v
+            elif k >= _ECODE:
+                if err is None or k == _ECODE:
+                    err = ["", "", "", ""]
+                    codes.append(err)
+                err[k - _ECODE] = _s(v)
+            elif k == _DESC:
+                s.tariff_desc = _s(v)
+            elif k == _TARIFF:
+                s.tariff_id = _s(_num(v) if isinstance(v, (int, float)) else v)
+            elif k == _CURRENCY:
+                s.currency = _s(v) or "USD"
+            elif k == _DETAIL:
+                state["arcadia.detailLevel"] = _s(v)
+            elif k == _MEAN:
+                mean = s.mean_u = price_u(v)
+            elif k == _STD:
+                s.std_u = price_u(v)
+    except jsonstream.JSONError as e:
+        raise ProviderError("arcadia: bad response: %s" % e)
+    if status == "error":
+        raise _error([tuple(c) for c in codes], 200)
+    if n_changes == 0:
+        raise NoData("arcadia: no prices for this tariff/location and window")
+    if requested is not None and s.tariff_id and s.tariff_id != _num(requested):
+        note = "prices are for masterTariffId %s (requested %s)" % (s.tariff_id,
+                                                                     _num(requested))
+        state["arcadia.tariff_note"] = note
+        s.tariff_desc = (s.tariff_desc + "; " if s.tariff_desc else "") + note
+    else:
+        state.pop("arcadia.tariff_note", None)
+    return s
+
+
+def _add_change(s, pc, mean_u):
+    if not isinstance(pc, dict):
+        raise ProviderError("arcadia: priceChanges entry is not an object")
+    try:
+        t0 = parse_iso(pc["fromDateTime"])
+        t1 = parse_iso(pc["toDateTime"])
+        amount = pc.get("rateAmount")
+        if amount is not None:
+            p = price_u(amount)
+        elif pc.get("rateMeanDelta") is not None and mean_u is not None:
+            p = mean_u + price_u(pc["rateMeanDelta"])
+        else:
+            raise ProviderError("arcadia: price change at %s has no rateAmount"
+                                % pc["fromDateTime"])
+        s.add(t0, t1, p, pc.get("name"))
+    except KeyError as e:
+        raise ProviderError("arcadia: price change without %s" % e)
+    except TimeFormatError as e:
+        raise ProviderError("arcadia: %s" % e)
+    except ProviderError:
+        raise
+    except ValueError as e:  # out of order, overlapping, bad number
+        raise ProviderError("arcadia: bad price change %s..%s: %s"
+                            % (pc.get("fromDateTime"), pc.get("toDateTime"), e))

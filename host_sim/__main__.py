@@ -1,0 +1,250 @@
+"""`python -m host_sim` (= `make sim`): simulate the plug on real prices; see --help."""
+
+import argparse
+import json
+import os
+import sys
+
+from . import prices
+from .faults import FaultSpecError, parse_span, parse_window
+from .runner import Options, SimError, progress_bar, simulate
+
+EPILOG = """\
+bundled series (--series, or any CSV with --prices):
+  caiso  CAISO NP15 day-ahead 2019-02..2020-01, USD/MWh, TZ PST8PDT,M3.2.0,M11.1.0
+  dk1    Nord Pool DK1 day-ahead 2024, EUR/MWh, TZ CET-1CEST,M3.5.0,M10.5.0/3
+  ercot  ERCOT LZ_HOUSTON day-ahead 2022, USD/MWh, TZ CST6CDT,M3.2.0,M11.1.0
+
+fault windows are AT+DURATION[:ARG], AT relative to the start (3d, 2d12h) or an ISO time:
+  --outage 3d+36h   --http-error 5d+6h:503   --slow 2d+2h:40   --truncate 4d+3h
+  --power-cut 6d3h+2h   --wifi-down 8d+5h   --clock-loss 2h
+
+examples:
+  python -m host_sim                                  # 30 days of CAISO, 4 cheapest h/day
+  python -m host_sim --series dk1 --days 365 --json
+  python -m host_sim --runtime both --days 3          # CPython vs MicroPython, decision by decision
+  python -m host_sim --sweep hours_per_day=1..8
+"""
+
+SWEEPABLE = {"hours_per_day": float, "kw": float, "deadline": str, "block": str}
+
+
+def _hm(text):
+    hh, _, mm = text.partition(":")
+    if not (hh.isdigit() and (mm.isdigit() or mm == "")) or int(hh) > 23 or int(mm or 0) > 59:
+        raise argparse.ArgumentTypeError("expected HH:MM, got %r" % text)
+    return int(hh) * 60 + int(mm or 0)
+
+
+def build_parser():
+    p = argparse.ArgumentParser(
+        prog="python -m host_sim", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run the WattWindow firmware (firmware/app.py) on a simulated clock "
+                    "against a local price server that replays real day-ahead prices, and "
+                    "compare its cost with a fixed-time baseline, the period average and "
+                    "the exact optimum.", epilog=EPILOG)
+    d = Options()
+    g = p.add_argument_group("prices")
+    g.add_argument("--series", choices=sorted(prices.BUNDLED), default=d.series,
+                   help="bundled price series (default: %(default)s)")
+    g.add_argument("--prices", metavar="FILE.csv",
+                   help="any series in the shared CSV format (start_utc,end_utc,price,unit,"
+                        "market; hourly or finer)")
+    g.add_argument("--resolution", choices=("native", "15min"), default="native",
+                   help="15min: derive quarter hours from hourly data by interpolation "
+                        "(default: %(default)s)")
+    g.add_argument("--days", type=int, default=d.days, help="days to simulate "
+                   "(default: %(default)s)")
+    g.add_argument("--start", metavar="YYYY-MM-DD",
+                   help="first local day (default: the first full day of the series)")
+    g.add_argument("--tz", metavar="RULE", help="POSIX TZ rule of the local days (default: "
+                   "the series' own, UTC0 for --prices files)")
+    g.add_argument("--publish", type=_hm, metavar="HH:MM",
+                   help="local time the server publishes tomorrow's prices (default 13:00; "
+                        "ERCOT 13:30)")
+    g.add_argument("--provider", default=d.provider,
+                   help="API the local server speaks and the plug uses (default: "
+                        "%(default)s; others: gridx, openadr3, rateplan when available)")
+    g = p.add_argument_group("load and policy")
+    g.add_argument("--kw", type=float, default=d.kw, help="load power (default: %(default)s)")
+    g.add_argument("--hours-per-day", type=float, default=d.hours_per_day,
+                   help="hours on per day / per deadline window (default: %(default)s)")
+    g.add_argument("--kwh-per-day", type=float,
+                   help="energy per day instead of hours (hours = kWh / kW)")
+    g.add_argument("--block", action="store_true", help="one contiguous block per day")
+    g.add_argument("--deadline", type=_hm, metavar="HH:MM",
+                   help="energy is due by this local time (windows run deadline to deadline)")
+    g.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="any App setting, e.g. --set fetch.refresh_min=1440 (JSON value)")
+    g = p.add_argument_group("faults")
+    for opt, kind in (("--outage", "outage"), ("--http-error", "error"), ("--slow", "slow"),
+                      ("--truncate", "truncate"), ("--power-cut", "powercut"),
+                      ("--wifi-down", "wifi")):
+        g.add_argument(opt, action="append", default=[], metavar="AT+DUR",
+                       dest="f_" + kind, help="inject %s (repeatable)" % kind)
+    g.add_argument("--clock-loss", metavar="DUR", help="NTP fails for DUR after every boot")
+    g = p.add_argument_group("run and output")
+    g.add_argument("--runtime", choices=("cpython", "micropython", "both"), default=d.runtime,
+                   help="interpreter of the plug (default: %(default)s); both = compare")
+    g.add_argument("--sweep", metavar="PARAM=A..B|v1,v2",
+                   help="repeat over one parameter (%s)" % ", ".join(sorted(SWEEPABLE)))
+    g.add_argument("--out", default="sim_out", help="output directory (default: %(default)s)")
+    g.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    g.add_argument("--no-chart", action="store_true", help="skip the PNG")
+    g.add_argument("--progress", action="store_true",
+                   help="progress bar on stderr even when it is not a terminal")
+    g.add_argument("--log", action="store_true", help="every firmware log line in the timeline")
+    g.add_argument("--time-scale", type=float, default=d.time_scale,
+                   help="wall seconds per simulated second for socket time-outs and --slow "
+                        "(default: %(default)s)")
+    return p
+
+
+def options_from(args):
+    o = Options()
+    o.series = args.series
+    o.prices = args.prices
+    o.resolution = "15min" if args.resolution == "15min" else None
+    o.days = args.days
+    o.start = args.start
+    o.tz = args.tz
+    o.publish = args.publish
+    o.provider = args.provider
+    o.kw = args.kw
+    o.hours_per_day = args.hours_per_day
+    if args.kwh_per_day is not None:
+        o.hours_per_day = args.kwh_per_day / args.kw
+    o.block = args.block
+    o.deadline = args.deadline
+    o.runtime = args.runtime
+    o.time_scale = args.time_scale
+    o.log = args.log
+    for item in args.set:
+        k, eq, v = item.partition("=")
+        if not eq:
+            raise SimError("--set %r: expected NAME=VALUE" % item)
+        try:
+            o.cfg[k] = json.loads(v)
+        except ValueError:
+            o.cfg[k] = v
+    if args.clock_loss:
+        o.clock_loss_s = parse_span(args.clock_loss)
+    return o
+
+
+def add_faults(o, args, t0):
+    for kind in ("outage", "error", "slow", "truncate", "powercut", "wifi"):
+        for spec in getattr(args, "f_" + kind):
+            o.faults.append(parse_window(kind, spec, t0))
+
+
+def _sweep_values(spec):
+    name, eq, rng = spec.partition("=")
+    name = name.replace("-", "_")
+    if not eq or name not in SWEEPABLE:
+        raise SimError("--sweep %r: expected PARAM=A..B or PARAM=v1,v2 with PARAM one of %s"
+                       % (spec, ", ".join(sorted(SWEEPABLE))))
+    if ".." in rng:
+        a, _, b = rng.partition("..")
+        vals = [float(x) for x in range(int(a), int(b) + 1)]
+    else:
+        vals = [SWEEPABLE[name](x) for x in rng.split(",")]
+    return name, vals
+
+
+def _run_one(o, args):
+    from .report import summary_text, write_chart, write_timeline
+
+    if o.runtime == "both":
+        res = {}
+        for rt in ("cpython", "micropython"):
+            o.runtime = rt
+            res[rt] = simulate(o)
+        o.runtime = "both"
+        a, b = res["cpython"].decisions(), res["micropython"].decisions()
+        same = a == b
+        first = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
+                     min(len(a), len(b)))
+        r = res["micropython"]
+        r.summary["runtimes_agree"] = same
+        r.summary["cpython_cost"] = res["cpython"].summary["cost"]
+        if not same:
+            r.summary["first_difference"] = {"index": first,
+                                             "cpython": a[first] if first < len(a) else None,
+                                             "micropython": b[first] if first < len(b) else None}
+        main_res = res["cpython"]
+        main_res.summary["runtimes_agree"] = same
+    else:
+        main_res = r = simulate(o)
+    os.makedirs(args.out, exist_ok=True)
+    write_timeline(main_res, args.out)
+    chart = None
+    if not args.no_chart:
+        chart = write_chart(main_res, os.path.join(args.out, "chart.png"))
+    if args.json:
+        out = dict(main_res.summary)
+        if o.runtime == "both":
+            out["runtime"] = "both"
+            out["micropython"] = {k: r.summary[k] for k in (
+                "cost", "energy_kwh", "switches", "fetches", "fetch_failures",
+                "flash_writes", "wall_s")}
+            if "first_difference" in r.summary:
+                out["first_difference"] = r.summary["first_difference"]
+        print(json.dumps(out))
+    else:
+        print(summary_text(main_res.summary))
+        if o.runtime == "both":
+            print("  micropython: cost %.4f, %d decisions, wall %.2f s -> runtimes %s" % (
+                r.summary["cost"], r.summary["decisions"], r.summary["wall_s"],
+                "agree decision for decision" if r.summary["runtimes_agree"]
+                else "DIFFER at %s" % (r.summary.get("first_difference"),)))
+        print("  wrote %s%s" % (os.path.join(args.out, "timeline.csv/.json"),
+                                (", " + chart) if chart else ""))
+    return main_res
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        o = options_from(args)
+        show = args.progress or (sys.stderr.isatty() and not args.json)
+        # fault windows are relative to the run's start: find it first
+        from .runner import load_series, run_span, zone_for
+
+        path, series = load_series(o)
+        _rule, zone, _pub = zone_for(o, path)
+        t0, _t1 = run_span(o, series, zone)
+        add_faults(o, args, t0)
+        if args.sweep:
+            from .report import sweep_table
+
+            name, vals = _sweep_values(args.sweep)
+            rows = []
+            for v in vals:
+                if name == "deadline":
+                    o.deadline = _hm(v) if v not in ("", "none") else None
+                elif name == "block":
+                    o.block = v.lower() in ("1", "true", "yes")
+                else:
+                    setattr(o, name, v)
+                if show:
+                    sys.stderr.write("%s=%s\n" % (name, v))
+                o.progress = progress_bar() if show else None
+                rows.append((v, simulate(o).summary))
+            if args.json:
+                print(json.dumps({"sweep": name, "runs": [dict(s, value=v) for v, s in rows]}))
+            else:
+                print(sweep_table(name, rows))
+            return 0
+        o.progress = progress_bar() if show else None
+        _run_one(o, args)
+        return 0
+    except (SimError, FaultSpecError, prices.PriceError) as e:
+        print("host_sim: error: %s" % e, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

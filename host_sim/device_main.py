@@ -1,0 +1,126 @@
+"""The simulated plug's life: boot App on the simulated HAL, step it from event to event, play
+power cuts, and emit a timeline. Portable: CPython calls run() in-process; `--runtime
+micropython` runs this file under the MicroPython unix port:
+
+    MICROPYPATH=.frozen:<repo> micropython host_sim/device_main.py OPTIONS.json
+
+and it prints one JSON array per event on stdout (the parent parses them). Both runtimes go
+through exactly the same code, so their timelines can be compared decision for decision.
+
+Options (a dict, JSON in the file): start_s, end_s (true UTC seconds), root (flash directory),
+hosts (names the device contacts), port (the price server), cfg (App settings), power_cuts
+[[t0, t1], ...], wifi_down [[t0, t1], ...], clock_loss_s, time_scale, log (bool: emit log lines).
+
+Events (lists; times are TRUE simulated seconds unless noted):
+    ["boot", t]                       an App boots (first boot and after each power cut/reset)
+    ["d", t, device_t, on, reason]    App.timeline_hook: a relay decision and its reason
+    ["r", t, on]                      the relay contact actually changed (the HAL saw it)
+    ["cut", t0, t1]                   power cut
+    ["log", t, line]                  a log line (fetch/cache/clock lines; all with log=True)
+    ["tick", t]                       progress, once per simulated day
+    ["end", t, counters]              fetches, fetch_failures, switches, flash_writes, boots,
+                                      steps, syncs, opens
+"""
+
+import json
+import sys
+
+from host_sim.simhal import SimHal, SimReset
+
+_LOG_TAGS = (" fetch: ", " cache: ", " clock: ", " boot: ")
+
+
+def run(opts, emit):
+    from firmware.app import App
+
+    hal = SimHal(opts["root"], opts["start_s"], opts.get("hosts", ()), opts.get("port", 0),
+                 opts.get("time_scale", 0.1), opts.get("clock_loss_s", 0),
+                 opts.get("wifi_down", ()))
+    end_s = opts["end_s"]
+    cfg = opts.get("cfg")
+    all_logs = opts.get("log", False)
+    cuts = sorted([list(c) for c in opts.get("power_cuts", ())])
+    totals = {"fetches": 0, "fetch_failures": 0, "switches": 0, "flash_writes": 0,
+              "boots": 0, "steps": 0}
+
+    hal.on_relay = lambda t, on: emit(["r", t, on])
+
+    def on_log(line):
+        if all_logs:
+            emit(["log", hal.t_s, line])
+            return
+        for tag in _LOG_TAGS:
+            if tag in line:
+                emit(["log", hal.t_s, line])
+                return
+
+    hal.on_log = on_log
+
+    def hook(dev_t, on, reason):
+        emit(["d", hal.t_s, dev_t, bool(on), reason])
+
+    def boot():
+        app = App(hal, cfg)
+        app.timeline_hook = hook
+        totals["boots"] += 1
+        emit(["boot", hal.t_s])
+        app.boot()
+        return app
+
+    def retire(app):
+        totals["fetches"] += app.fetches
+        totals["fetch_failures"] += app.fetch_failures
+        totals["switches"] += app.switches
+        store = getattr(app, "store", None)
+        totals["flash_writes"] += getattr(store, "writes", 0) if store is not None else 0
+
+    app = boot()
+    next_tick = hal.t_s - hal.t_s % 86400 + 86400
+    steps = 0
+    while hal.t_s < end_s:
+        try:
+            wake_dev = app.step()
+        except SimReset:
+            retire(app)
+            hal.power_cut(hal.t_s, hal.t_s)  # a reset: the RTC keeps no time either
+            app = boot()
+            continue
+        steps += 1
+        wake = hal.to_true(wake_dev)
+        if wake <= hal.t_s:
+            wake = hal.t_s + 1
+        if cuts and cuts[0][0] <= min(wake, end_s):
+            t0, t1 = cuts.pop(0)
+            if t0 < hal.t_s:
+                t0 = hal.t_s
+            retire(app)
+            emit(["cut", t0, t1])
+            hal.power_cut(t0, t1)
+            app = boot()
+            continue
+        hal.advance_to(wake if wake < end_s else end_s)
+        if hal.t_s >= next_tick:
+            emit(["tick", hal.t_s])
+            next_tick = hal.t_s - hal.t_s % 86400 + 86400
+    retire(app)
+    totals["steps"] = steps
+    totals["syncs"] = hal.clock.syncs
+    totals["opens"] = hal.net.opens
+    emit(["end", hal.t_s, totals])
+    return totals
+
+
+def main(argv):
+    with open(argv[1]) as f:
+        opts = json.load(f)
+    out = sys.stdout
+
+    def emit(ev):
+        out.write(json.dumps(ev))
+        out.write("\n")
+
+    run(opts, emit)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,305 @@
+"""One simulation run: price server + the plug (in-process on CPython, or a MicroPython
+subprocess) + the reference costs (CPython only).
+
+    res = simulate(Options(days=7))
+    res.summary  -> dict (the --json output)
+    res.events   -> the device's timeline events (see device_main.py)
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from firmware import tz
+
+from . import device_main, optimum, prices
+from .faults import Fault
+from .price_server import PriceServer
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+U_SECONDS_PER_UNIT_KWH = 3600 * 1000000  # price_u x seconds x kW -> currency
+
+
+class SimError(Exception):
+    """A run could not be set up or the device process failed; main() prints it in one line."""
+
+
+class Options:
+    """Everything a run needs; the CLI fills it from its arguments (defaults = `make sim`)."""
+
+    def __init__(self, **kw):
+        self.prices = None  # CSV path; None = the bundled `series`
+        self.series = prices.DEFAULT_SERIES
+        self.days = 30
+        self.start = None  # "YYYY-MM-DD" (local day); None = the series' first full day
+        self.provider = "arcadia"
+        self.tz = None  # None = the bundled series' zone (UTC0 for a user's file)
+        self.publish = None  # server publication, local minute; None = the series' default
+        self.hours_per_day = 4.0
+        self.block = False
+        self.deadline = None  # local minute of the deadline, or None (local days)
+        self.kw = 1.0
+        self.runtime = "cpython"
+        self.faults = []  # Fault objects
+        self.clock_loss_s = 0
+        self.time_scale = 0.1
+        self.resolution = None  # None = as in the file; "15min" = derived quarter hours
+        self.cfg = {}  # extra App settings
+        self.log = False
+        self.progress = None  # callable(fraction, text) or None
+        self.keep_flash = False
+        self.micropython = os.path.join(ROOT, ".venv", "bin", "micropython")
+        self.mpy_heap = "4m"
+        for k, v in kw.items():
+            if not hasattr(self, k):
+                raise TypeError("unknown option %s" % k)
+            setattr(self, k, v)
+
+
+class Result:
+    def __init__(self, summary, events, series, zone, t0, t1, requests, on):
+        self.summary = summary
+        self.events = events
+        self.series = series
+        self.zone = zone
+        self.t0 = t0
+        self.t1 = t1
+        self.requests = requests
+        self.on = on  # [(s, e)] relay-on intervals
+
+    def decisions(self):
+        """[(true_t, on, reason)]: what the tests compare between runtimes."""
+        return [(e[1], e[3], e[4]) for e in self.events if e[0] == "d"]
+
+
+_SERIES_CACHE = {}
+
+
+def load_series(opts):
+    path = opts.prices or prices.bundled_path(opts.series)
+    key = (os.path.abspath(path), opts.resolution)
+    s = _SERIES_CACHE.get(key)
+    if s is None:
+        s = prices.load_csv(path)
+        if opts.resolution == "15min":
+            s = prices.to_15min(s)
+        _SERIES_CACHE[key] = s
+    return path, s
+
+
+def zone_for(opts, path):
+    name = prices.bundled_for(path)
+    rule = opts.tz or (prices.BUNDLED[name][1] if name else "UTC0")
+    publish = opts.publish
+    if publish is None:
+        publish = prices.BUNDLED[name][2] if name else 13 * 60
+    try:
+        return rule, tz.Zone(rule), publish
+    except ValueError as e:
+        raise SimError("--tz %r: %s" % (rule, e))
+
+
+def run_span(opts, series, zone):
+    first = zone.day_start(series.start_s)
+    if first < series.start_s:
+        first = zone.next_day_start(first)
+    if opts.start:
+        from firmware.isotime import parse_iso
+
+        try:
+            noon = parse_iso(opts.start + "T12:00:00Z")
+        except ValueError:
+            raise SimError("--start %r: expected YYYY-MM-DD" % opts.start)
+        first = zone.day_start(noon)
+    if first < series.start_s or first >= series.end_s:
+        raise SimError("--start: the series covers %s to %s only" % (
+            _iso_local(series.start_s, zone), _iso_local(series.end_s, zone)))
+    t1 = first
+    for _ in range(int(opts.days)):
+        t1 = zone.next_day_start(t1)
+    if t1 > series.end_s:
+        t1 = series.end_s
+    return first, t1
+
+
+def _iso_local(t, zone):
+    from firmware.isotime import format_iso
+
+    return format_iso(t, zone.offset_at(t), z=False)
+
+
+def policy_cfg(opts):
+    cfg = {"policy.hours_per_day": opts.hours_per_day}
+    cfg["policy.block"] = bool(opts.block)
+    if opts.deadline is not None:
+        cfg["policy.deadline"] = "%02d:%02d" % divmod(opts.deadline, 60)
+    return cfg
+
+
+def device_cfg(opts, rule, api):
+    cfg = {"source": opts.provider, "tz": rule, "fetch.seed": 12345}
+    cfg.update(getattr(api, "DEVICE_CONFIG", {}))
+    cfg.update(policy_cfg(opts))
+    cfg.update(opts.cfg)
+    return cfg
+
+
+def simulate(opts):
+    path, series = load_series(opts)
+    rule, zone, publish = zone_for(opts, path)
+    t0, t1 = run_span(opts, series, zone)
+    server_faults = [f for f in opts.faults if f.server_side]
+    server = PriceServer(series, zone, publish, opts.provider, server_faults, opts.time_scale)
+    root = tempfile.mkdtemp(prefix="ww_flash_")
+    dev = {
+        "start_s": t0, "end_s": t1, "root": root, "hosts": list(server.hosts),
+        "port": server.port, "cfg": device_cfg(opts, rule, server.api),
+        "power_cuts": [[f.t0, f.t1] for f in opts.faults if f.kind == "powercut"],
+        "wifi_down": [[f.t0, f.t1] for f in opts.faults if f.kind == "wifi"],
+        "clock_loss_s": opts.clock_loss_s, "time_scale": opts.time_scale, "log": opts.log,
+    }
+    events = []
+    span = float(t1 - t0)
+
+    def emit(ev):
+        events.append(ev)
+        if ev[0] == "tick" and opts.progress is not None:
+            opts.progress((ev[1] - t0) / span, _iso_local(ev[1], zone)[:10])
+
+    wall0 = time.monotonic()
+    server.start()
+    try:
+        if opts.runtime == "cpython":
+            try:
+                device_main.run(dev, emit)
+            except OSError as e:
+                raise SimError("device: %s" % e)
+        elif opts.runtime == "micropython":
+            _run_micropython(opts, dev, emit)
+        else:
+            raise SimError("--runtime must be cpython or micropython")
+    finally:
+        server.stop()
+        if not opts.keep_flash:
+            shutil.rmtree(root, ignore_errors=True)
+    wall = time.monotonic() - wall0
+    if opts.progress is not None:
+        opts.progress(1.0, "done")
+    summary, on = summarize(opts, events, series, zone, t0, t1, path, rule, server, wall)
+    return Result(summary, events, series, zone, t0, t1, list(server.requests), on)
+
+
+def _run_micropython(opts, dev, emit):
+    exe = opts.micropython
+    if not os.path.exists(exe):
+        raise SimError("MicroPython unix port not found at %s (make venv)" % exe)
+    fd, opt_path = tempfile.mkstemp(suffix=".json", prefix="ww_sim_")
+    with os.fdopen(fd, "w") as f:
+        json.dump(dev, f)
+    env = dict(os.environ)
+    env["MICROPYPATH"] = ".frozen:" + ROOT
+    cmd = [exe, "-X", "heapsize=" + opts.mpy_heap, os.path.join(ROOT, "host_sim",
+                                                                "device_main.py"), opt_path]
+    try:
+        p = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        for line in p.stdout:
+            line = line.strip()
+            if line.startswith("["):
+                emit(json.loads(line))
+        err = p.stderr.read()
+        rc = p.wait()
+    finally:
+        os.remove(opt_path)
+    if rc != 0:
+        tail = "\n".join(err.strip().splitlines()[-8:])
+        raise SimError("micropython device exited with %d:\n%s" % (rc, tail))
+
+
+def money(cost_us, watts):
+    """Micro-unit seconds x watts -> currency (float, for display and JSON)."""
+    return cost_us * watts / (U_SECONDS_PER_UNIT_KWH * 1000.0)
+
+
+def summarize(opts, events, series, zone, t0, t1, path, rule, server, wall):
+    relay = [(e[1], e[2]) for e in events if e[0] == "r"]
+    on = optimum.on_intervals(relay, t0, t1)
+    ref = optimum.references(series, zone, t0, t1, on, opts.block, opts.deadline)
+    watts = int(round(opts.kw * 1000))
+    cost_us = optimum.cost_of(series, on)
+    end = [e for e in events if e[0] == "end"]
+    counters = end[-1][2] if end else {}
+    on_s = ref["on_s"]
+    energy = on_s * watts / 3600000.0
+    cost = money(cost_us, watts)
+    r6 = lambda x: round(x, 6)  # noqa: E731
+    s = {
+        "runtime": opts.runtime,
+        "provider": opts.provider,
+        "market": series.market,
+        "prices_file": os.path.relpath(path, ROOT) if path.startswith(ROOT) else path,
+        "resolution_s": series.slot_s(),
+        "tz": rule,
+        "start": _iso_local(t0, zone),
+        "end": _iso_local(t1, zone),
+        "days": round((t1 - t0) / 86400.0, 3),
+        "load_kw": opts.kw,
+        "policy": {"hours_per_day": opts.hours_per_day, "block": bool(opts.block),
+                   "deadline": None if opts.deadline is None else
+                   "%02d:%02d" % divmod(opts.deadline, 60)},
+        "currency": series.currency,
+        "on_hours": round(on_s / 3600.0, 4),
+        "energy_kwh": r6(energy),
+        "target_energy_kwh": r6(opts.hours_per_day * opts.kw * ref["windows"]),
+        "cost": r6(cost),
+        "average_price_paid": r6(cost / energy) if energy else None,
+        "period_average_price": r6(ref["mean_price_u"] / 1e6),
+        "optimal_cost": r6(money(ref["optimal_us"], watts)),
+        "baseline_cost": r6(money(ref["baseline_us"], watts)),
+        "average_price_cost": r6(money(ref["average_us"], watts)),
+        "savings_vs_baseline": r6(money(ref["baseline_us"] - cost_us, watts)),
+        "savings_vs_average": r6(money(ref["average_us"] - cost_us, watts)),
+        "gap_to_optimal": r6(money(cost_us - ref["optimal_us"], watts)),
+        "savings_vs_baseline_pct": _pct(ref["baseline_us"] - cost_us, ref["baseline_us"]),
+        "savings_vs_average_pct": _pct(ref["average_us"] - cost_us, ref["average_us"]),
+        "gap_to_optimal_pct": _pct(cost_us - ref["optimal_us"], ref["optimal_us"]),
+        "switches": len(relay),
+        "app_switches": counters.get("switches", 0),
+        "decisions": sum(1 for e in events if e[0] == "d"),
+        "fetches": counters.get("fetches", 0),
+        "fetch_failures": counters.get("fetch_failures", 0),
+        "flash_writes": counters.get("flash_writes", 0),
+        "boots": counters.get("boots", 0),
+        "steps": counters.get("steps", 0),
+        "server_requests": len(server.requests),
+        "faults": [f.to_list() for f in opts.faults] +
+                  ([["clock_loss", t0, t0 + opts.clock_loss_s, None]]
+                   if opts.clock_loss_s else []),
+        "wall_s": round(wall, 3),
+        "sim_s_per_wall_s": round((t1 - t0) / wall) if wall > 0 else None,
+    }
+    return s, on
+
+
+def _pct(num, den):
+    return round(100.0 * num / den, 2) if den else None
+
+
+def fault(kind, t0, t1, arg=None):
+    return Fault(kind, t0, t1, arg)
+
+
+def progress_bar(stream=sys.stderr, width=30):
+    """A progress callback that draws `[#####.....]  45% 2019-02-14` on stream."""
+    def cb(frac, text):
+        n = int(frac * width + 0.5)
+        stream.write("\r[%s%s] %3d%% %s " % ("#" * n, "." * (width - n), int(frac * 100),
+                                             text))
+        if frac >= 1.0:
+            stream.write("\n")
+        stream.flush()
+    return cb

@@ -1,0 +1,110 @@
+"""Fetch-and-keep benchmarks (issue 3 §6), all under the MicroPython unix port.
+
+- fetch_store_min_heap_7d_bytes: smallest `-X heapsize` (bisected by tests/minheap.py, imports
+  included) at which tests/arcadia_fetch_store.py fetches a generated 7-day, 15-minute Smart
+  Price response (672 price changes, no groupBy, ~123 KB) from the loopback server through
+  http -> jsonstream -> schedule -> store and prints OK. Budget 49152 (48 KB).
+- cache_bytes_per_interval: cache file size / intervals for that schedule. Budget 12.
+- flash_writes_unchanged_fetch: flash writes of a second fetch that brings the same prices
+  (must be 0).
+
+The document is generated at bench time under tests/fixtures/generated/ (the fixture server
+serves paths under tests/fixtures) and deleted afterwards; it is never committed.
+"""
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, TESTS)
+
+import minheap  # noqa: E402
+import servers  # noqa: E402
+
+GEN_DIR = os.path.join(TESTS, "fixtures", "generated")
+GEN_NAME = "arcadia_7d_15min_bench.json"
+T0 = 1773302400  # 2026-03-12T08:00:00Z = 2026-03-12T01:00:00-07:00
+BUDGET_HEAP = 49152
+
+
+def _iso(t, off=-7 * 3600):
+    sys.path.insert(0, os.path.dirname(TESTS))
+    from firmware.isotime import format_iso
+
+    return format_iso(t, off)
+
+
+def document(n=672, step=900):
+    """A Smart Price answer with one price change per 15 minutes (a dynamic tariff)."""
+    changes = []
+    total = 0
+    for k in range(n):
+        # deterministic, varied prices in 0.15..0.65 $/kWh with a daily shape
+        hour = (k * step // 3600 + 1) % 24
+        p = 0.15 + 0.30 * (16 <= hour < 21) + 0.1 * ((k * 7919) % 97) / 97
+        p = round(p, 5)
+        total += p
+        changes.append({"name": "Dynamic %s consumption charges"
+                        % ("Peak" if 16 <= hour < 21 else "Off-Peak"),
+                        "fromDateTime": _iso(T0 + k * step),
+                        "toDateTime": _iso(T0 + (k + 1) * step),
+                        "rateAmount": p, "rateMeanDelta": 0.0})
+    mean = round(total / n, 6)
+    for c in changes:
+        c["rateMeanDelta"] = round(c["rateAmount"] - mean, 6)
+    price = {"description": "Residential Dynamic Price (Smart Tariff)", "masterTariffId": 3498765,
+             "fromDateTime": _iso(T0), "toDateTime": _iso(T0 + n * step), "detailLevel": "TOTAL",
+             "currency": "USD", "rateMean": mean, "rateStandardDeviation": 0.1,
+             "priceChanges": changes}
+    doc = {"status": "success", "count": 1, "type": "Price", "results": [price],
+           "pageCount": 25, "pageStart": 0}
+    return json.dumps(doc).encode()  # 126,616 bytes (~123 KiB) for 672 changes
+
+
+def _run_once(args, env, heap=4 << 20):
+    ok, out = minheap.ok_at(heap, args, env)
+    if not ok:
+        raise RuntimeError("fetch script failed:\n" + out[-2000:])
+    vals = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            vals[parts[0]] = int(parts[1])
+    return vals
+
+
+def run():
+    os.makedirs(GEN_DIR, exist_ok=True)
+    path = os.path.join(GEN_DIR, GEN_NAME)
+    data = document()
+    with open(path, "wb") as f:
+        f.write(data)
+    env = servers.start()
+    tmp = tempfile.mkdtemp(prefix="ww_bench_fetch_")
+    try:
+        base = "http://127.0.0.1:%s/x/f=generated/%s" % (env["WW_HTTP_PORT"], GEN_NAME)
+        script = os.path.join(TESTS, "arcadia_fetch_store.py")
+        one = _run_once([script, base, tmp], env)
+        heap = minheap.min_heap([script, base, tmp], env)
+        yield {"name": "fetch_store_min_heap_7d_bytes", "value": heap, "unit": "B",
+               "runtime": "micropython", "budget": BUDGET_HEAP, "doc_bytes": len(data),
+               "intervals": one["intervals"]}
+        yield {"name": "cache_bytes_per_interval",
+               "value": round(one["bytes"] / one["intervals"], 2), "unit": "B/interval",
+               "runtime": "micropython", "budget": 12}
+        shutil.rmtree(tmp)
+        os.mkdir(tmp)
+        two = _run_once([script, base, tmp, "2"], env)
+        yield {"name": "flash_writes_unchanged_fetch", "value": two["writes"] - 1,
+               "unit": "writes", "runtime": "micropython", "budget": 0}
+    finally:
+        servers.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.remove(path)
+        try:
+            os.rmdir(GEN_DIR)
+        except OSError:
+            pass

@@ -1,0 +1,579 @@
+# runtimes: cpython micropython
+# mpy-heap: 512k
+"""The control loop (firmware/app.py) and the boot guard on a recording fake HAL.
+
+A simulated clock, a relay that records when it was set, a button queue, and a network whose
+sockets are real loopback connections. The planner is the real one; these tests check what the
+app does with its plan (when it switches, what it fetches when), not which hours it picks.
+"""
+
+from os import getenv
+
+from firmware import boot_guard, config
+from firmware.fetcher import Cadence
+from firmware.jitter import Rng, fnv1a, seed_from
+from firmware.schedule import Schedule
+from firmware.store import Store
+
+from fakehal import FakeHal, run_steps
+from support import TmpDir, env_int, skip
+
+try:
+    from firmware.app import MAX_SLEEP_S
+    from firmware.app import App as _App
+except ImportError as e:  # a collaborator module (planner, http) has not landed yet
+    _App, MAX_SLEEP_S, _MISSING = None, 3600, str(e)
+
+
+def App(*args, **kw):
+    if _App is None:
+        skip("firmware.app not importable yet: " + _MISSING)
+    return _App(*args, **kw)
+
+T0 = 1749600000  # 2025-06-11T00:00:00Z (a June day: no DST change near it)
+HOUR = 3600
+
+
+def prices(start_s, hours, step_s=HOUR, seed=7):
+    """A schedule of distinct pseudo-random prices (integer micro-units)."""
+    s = Schedule("test", "USD", "kWh")
+    r = Rng(seed)
+    t = start_s
+    for _ in range(hours * HOUR // step_s):
+        s.add(t, t + step_s, 50000 + r.below(200000))
+        t += step_s
+    return s
+
+
+class TestProvider:
+    """A provider module stand-in: each fetch returns/raises the next scripted item."""
+
+    CONFIG = ()
+    NEEDS_NETWORK = True
+
+    def __init__(self, script=None, publish_min=17 * 60, default=None, hal=None):
+        self.PUBLISH_LOCAL_MIN = publish_min
+        self.script = list(script or [])
+        self.default = default  # callable(now_s) -> Schedule, when the script is empty
+        self.calls = []
+        self.hal = hal  # records ("fetch", t) in hal.calls when set
+
+    def fetch(self, client, cfg, now_s, state):
+        self.calls.append(now_s)
+        if self.hal is not None:
+            self.hal.calls.append(("fetch", now_s))
+        item = self.script.pop(0) if self.script else (
+            self.default(now_s) if self.default else OSError(110, "timed out"))
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+
+class RetryLater(Exception):
+    def __init__(self, retry_after_s):
+        Exception.__init__(self, "HTTP 429")
+        self.status = 429
+        self.retry_after_s = retry_after_s
+
+
+def cfg(**kw):
+    c = {"tz": "UTC0", "wifi.ssid": "home", "wifi.password": "pw", "fetch.seed": 1234}
+    for k, v in kw.items():
+        c[k.replace("__", ".")] = v
+    return c
+
+
+def cache(root, sched, fetched_s):
+    sched.fetched_s = fetched_s
+    assert Store(root).save(sched)
+
+
+def _gaps(times):
+    return [times[k + 1] - times[k] for k in range(len(times) - 1)]
+
+
+def boundaries(sched):
+    return [sched.start_of(i) for i in range(len(sched))] + [sched.end_s]
+
+
+# -- boot ---------------------------------------------------------------------------------
+def test_boot_sets_relay_from_cache_before_any_network_call():
+    with TmpDir("app") as root:
+        cache(root, prices(T0, 48), T0 - 3 * HOUR)
+        hal = FakeHal(root, t=T0 + 5 * HOUR + 17, net_up=False)
+        hal.net.connect_results = [False, False, False]
+        app = App(hal, cfg(), provider=TestProvider())
+        app.boot()
+        assert hal.calls and hal.calls[0][0] == "relay", hal.calls
+        assert hal.network_calls() == []
+        on, _reason, _until = app.plan.at(hal.clock.t)
+        assert hal.relay.level == on
+        run_steps(app, hal, T0 + 20 * HOUR)
+        first_net = [i for i, c in enumerate(hal.calls) if c[0] == "connect"]
+        assert first_net and first_net[0] > 0  # Wi-Fi was tried, after the relay was set
+        assert len(hal.relay.history) >= 2  # and switching went on from the cache, offline
+        for t, level in hal.relay.history:
+            assert level == app.plan.at(t)[0] or t == hal.relay.history[0][0]
+
+
+def test_clock_invalid_at_boot_gives_safe_state_until_ntp():
+    for safe in ("on", "off"):
+        with TmpDir("app") as root:
+            cache(root, prices(T0, 48), T0 - HOUR)
+            hal = FakeHal(root, t=T0 + 2 * HOUR, valid=False)
+            hal.clock.sync_ok = False
+            prov = TestProvider()
+            app = App(hal, cfg(safe_state=safe), provider=prov)
+            app.boot()
+            assert hal.relay.history == [(T0 + 2 * HOUR, safe == "on")]
+            assert hal.led.mode == "safe"
+            run_steps(app, hal, T0 + 4 * HOUR)
+            assert prov.calls == []  # never fetch with a wrong clock
+            assert hal.clock.syncs >= 2  # NTP retried (with back-off)
+            assert [lv for _t, lv in hal.relay.history] == [safe == "on"]
+            hal.clock.sync_ok = True
+            run_steps(app, hal, T0 + 6 * HOUR)
+            assert app.clock_trusted
+            assert hal.relay.level == app.plan.at(hal.clock.t)[0]
+
+
+def test_clock_earlier_than_cached_fetch_is_not_trusted():
+    with TmpDir("app") as root:
+        cache(root, prices(T0, 48), T0 + 10 * HOUR)
+        hal = FakeHal(root, t=T0 + 2 * HOUR, valid=True)
+        app = App(hal, cfg(safe_state="on"), provider=TestProvider())
+        app.boot()
+        assert not app.clock_trusted
+        assert hal.relay.history == [(T0 + 2 * HOUR, True)]
+
+
+def test_corrupt_config_json_gives_defaults_and_a_warning():
+    with TmpDir("app") as root:
+        with open(root + "/config.json", "w") as f:
+            f.write('{"tz": "UTC0", "safe_state": ')
+        cache(root, prices(T0, 48), T0)
+        hal = FakeHal(root, t=T0 + HOUR)
+        app = App(hal, provider=TestProvider())
+        app.boot()
+        assert app.config_warnings and "corrupt" in app.config_warnings[0]
+        assert any(" W config: " in line for line in hal.lines)
+        assert app.cfg["safe_state"] == "off" and app.cfg["tz"] == "PST8PDT,M3.2.0,M11.1.0"
+        assert hal.relay.level is not None  # it still switches
+
+
+# -- switching -------------------------------------------------------------------------------
+def test_switches_exactly_at_interval_boundaries_without_polling():
+    for step_s in (HOUR, 900):
+        _check_boundaries(step_s)
+
+
+def _check_boundaries(step_s):
+    with TmpDir("app") as root:
+        sched = prices(T0, 72, step_s)
+        cache(root, sched, T0 - 60)
+        hal = FakeHal(root, t=T0 + 7)
+        prov = TestProvider(default=lambda now: prices(T0, 72, step_s))
+        app = App(hal, cfg(), provider=prov)
+        decisions = []
+        app.timeline_hook = lambda t, on, why: decisions.append((t, on, why))
+        app.boot()
+        wakes = run_steps(app, hal, T0 + 48 * HOUR)
+        edges = boundaries(sched)
+        hist = hal.relay.history
+        assert len(hist) >= 4
+        for t, _lv in hist[1:]:
+            assert t in edges, "switch at %d is not an interval boundary" % t
+        for k in range(1, len(hist)):
+            assert hist[k][1] != hist[k - 1][1]  # written only when the state changes
+        for t, level in hist:  # each write carries the decision taken at that second
+            last = [d for d in decisions if d[0] <= t][-1]
+            assert last[1] == level and last[0] == t
+        assert decisions and decisions[0][0] == T0 + 7
+        # no polling: a wake per price interval, fetch, midnight, NTP re-sync, max sleep
+        bound = 48 * HOUR // step_s + len(prov.calls) + 2 + 4 + 48 * HOUR // MAX_SLEEP_S
+        assert len(wakes) <= bound, (len(wakes), bound)
+        assert hal.wdt.feeds >= len(wakes)
+
+
+def test_relay_inverted_applies_to_the_relay_not_the_decision():
+    with TmpDir("app") as root:
+        cache(root, prices(T0, 48), T0)
+        hal = FakeHal(root, t=T0 + HOUR)
+        app = App(hal, cfg(relay__inverted=True), provider=TestProvider())
+        app.boot()
+        assert hal.relay.level == (not app.load_on)
+        assert app.status()["relay_on"] == app.load_on
+
+
+# -- fetching -----------------------------------------------------------------------------
+def fetch_times(hal, prov):
+    return list(prov.calls)
+
+
+def test_fetch_failures_back_off_with_growing_waits_and_switching_goes_on():
+    with TmpDir("app") as root:
+        cache(root, prices(T0, 72), T0 - 30 * HOUR)  # stale: a fetch is due at once
+        hal = FakeHal(root, t=T0 + 60)
+        prov = TestProvider()  # every fetch times out
+        app = App(hal, cfg(fetch__backoff_base_s=60, fetch__backoff_cap_s=3600,
+                           fetch__budget_s=10), provider=prov)
+        run_steps(app, hal, T0 + 20 * HOUR)
+        calls = prov.calls
+        assert len(calls) >= 8
+        gaps = _gaps(calls)
+        assert gaps[0] >= 30  # base 60 with equal jitter: 30..60
+        for k in range(1, len(gaps)):
+            assert gaps[k] >= gaps[k - 1] or gaps[k - 1] > 1800, gaps  # grows until the cap
+        assert max(gaps) <= 3600 + 10 * 60  # capped (+ a deferral around a switch)
+        assert max(gaps) >= 1800
+        assert app.fetch_failures == len(calls)
+        assert len(hal.relay.history) >= 3  # the cached plan kept switching
+        assert app.last_fetch["ok"] is False and "timed out" in app.last_fetch["msg"]
+        assert hal.led.mode in ("error", "on", "off")
+
+
+def test_retry_after_is_honoured():
+    with TmpDir("app") as root:
+        cache(root, prices(T0, 72), T0 - 30 * HOUR)
+        hal = FakeHal(root, t=T0 + 60)
+        prov = TestProvider([RetryLater(5400), OSError(104, "reset")])
+        app = App(hal, cfg(fetch__backoff_base_s=60), provider=prov)
+        run_steps(app, hal, T0 + 3 * HOUR)
+        assert len(prov.calls) >= 2
+        assert prov.calls[1] - prov.calls[0] >= 5400
+        assert prov.calls[2] - prov.calls[1] <= 120  # back to the normal back-off after it
+
+
+def test_fetch_is_never_started_just_before_a_switch():
+    with TmpDir("app") as root:
+        cache(root, prices(T0, 72), T0)
+        hal = FakeHal(root, t=T0 + 60)
+        prov = TestProvider(default=lambda now: prices(T0, 72), hal=hal)
+        app = App(hal, cfg(fetch__budget_s=60), provider=prov)
+        app.boot()
+        s, _e, on = _segment(app, 60)  # the next relay change is at s
+        run_steps(app, hal, s - 20)
+        assert hal.relay.level != on
+        app.next_fetch_s = s - 20  # a fetch falls due 20 s before the switch
+        n = len(prov.calls)
+        assert app.step() == s  # no fetch now; wake at the switch
+        assert len(prov.calls) == n
+        hal.clock.t = s
+        app.step()
+        kinds = [c[0] for c in hal.calls if c[1] == s and c[0] in ("relay", "fetch")]
+        assert kinds == ["relay", "fetch"], kinds  # switched first, then fetched
+
+
+def test_good_fetch_is_merged_saved_and_replanned_and_publication_is_followed():
+    with TmpDir("app") as root:
+        cache(root, prices(T0, 24), T0 - 2 * HOUR)
+        hal = FakeHal(root, t=T0 + 10 * HOUR)
+        app = App(hal, cfg(fetch__spread_s=600, fetch__publish_delay_min=10),
+                  provider=TestProvider(default=lambda now: prices(T0 + 24 * HOUR, 24, seed=9)))
+        app.boot()
+        assert app.fetch_now()
+        assert app.schedule.coverage() == (T0, T0 + 48 * HOUR)
+        assert app.store.writes == 1
+        assert app.fetch_now()  # the same prices again: no flash write
+        assert app.store.writes == 1
+        sched, _extras = Store(root).load()
+        assert sched.end_s == T0 + 48 * HOUR
+        # covered through tomorrow: the next fetch is after the next publication time
+        # (17:00 local + 10 min + this device's offset) or the periodic refresh
+        pub = T0 + 17 * HOUR + 10 * 60 + app.cadence.offset_s
+        assert app.next_fetch_s == min(pub, hal.clock.t + 360 * 60)
+        assert 0 <= app.cadence.offset_s < 600
+
+
+def test_missing_tomorrow_after_publication_is_retried():
+    with TmpDir("app") as root:
+        hal = FakeHal(root, t=T0 + 18 * HOUR)
+        prov = TestProvider(default=lambda now: prices(T0, 24))  # tomorrow never comes
+        app = App(hal, cfg(fetch__missing_retry_min=30), provider=prov)
+        run_steps(app, hal, T0 + 20 * HOUR)
+        gaps = _gaps(prov.calls)
+        assert gaps and all(g == 1800 for g in gaps), gaps
+
+
+def test_device_offset_and_jitter_are_deterministic_and_spread():
+    r = Rng(1)
+    # xorshift32 (13, 17, 5) from state 1: the reference sequence (Marsaglia 2003)
+    assert [r.next32() for _ in range(3)] == [270369, 67634689, 2647435461]
+    assert fnv1a(b"") == 0x811C9DC5 and fnv1a(b"a") == 0xE40C292C
+    c = config.defaults(config.schema([__import__("firmware.fetcher", None, None, ["CONFIG"])]))
+    offsets = [Cadence(c, 17 * 60, Rng(seed_from(0, "plug-%d" % i))).offset_s
+               for i in range(50)]
+    assert min(offsets) >= 0 and max(offsets) < c["fetch.spread_s"]
+    assert len(set(offsets)) > 40  # a fleet does not fetch in the same second
+    a = Cadence(c, None, Rng(seed_from(0, "x")))
+    b = Cadence(c, None, Rng(seed_from(0, "x")))
+    assert [a.failed(0) for _ in range(6)] == [b.failed(0) for _ in range(6)]
+
+
+# -- override and button ------------------------------------------------------------------
+def _segment(app, min_len):
+    for s, e, on, _why in app.plan.segments:
+        if e - s >= min_len and s > app.hal.clock.t:
+            return s, e, on
+    raise AssertionError("no plan segment of %d s" % min_len)
+
+
+def test_override_holds_the_load_and_expires_exactly():
+    with TmpDir("app") as root:
+        cache(root, prices(T0, 72), T0)
+        hal = FakeHal(root, t=T0 + 60)
+        app = App(hal, cfg(), provider=TestProvider(default=lambda now: prices(T0, 72)))
+        app.boot()
+        s, e, on = _segment(app, 3600)
+        run_steps(app, hal, s)
+        assert hal.relay.level == on
+        app.override(not on, 30)
+        assert hal.relay.level == (not on) and hal.led.mode == "override"
+        assert app.status()["override"]["until_s"] == s + 1800
+        run_steps(app, hal, s + 1799)
+        assert hal.relay.level == (not on)
+        run_steps(app, hal, s + 1801)
+        assert hal.relay.history[-1] == (s + 1800, on)  # back on plan at the second it ends
+        assert app.status()["override"] is None
+
+
+def test_button_toggles_a_timed_override_and_a_second_press_cancels_it():
+    with TmpDir("app") as root:
+        cache(root, prices(T0, 72), T0)
+        hal = FakeHal(root, t=T0 + 60)
+        app = App(hal, cfg(override__minutes=45),
+                  provider=TestProvider(default=lambda now: prices(T0, 72)))
+        app.boot()
+        s, _e, on = _segment(app, 3 * 3600)
+        run_steps(app, hal, s + 60)
+        hal.button.press()
+        app.step()
+        assert hal.relay.level == (not on)
+        assert app.state.override_until_s == s + 60 + 45 * 60
+        # a restart keeps the override (override.json)
+        app2 = App(hal, cfg(override__minutes=45), provider=TestProvider())
+        app2.boot()
+        assert app2.state.override_until_s == s + 60 + 45 * 60
+        hal.clock.t += 600
+        hal.button.press()
+        app.step()
+        assert hal.relay.level == on and app.state.override_until_s is None
+
+
+# -- end to end over loopback HTTP -----------------------------------------------------------
+def test_fetch_end_to_end_through_the_real_http_client_and_provider():
+    port = env_int("WW_HTTP_PORT")
+    from firmware.providers import arcadia
+
+    with TmpDir("app") as root:
+        hal = FakeHal(root, t=1752596100)  # 2025-07-15T16:15Z, inside the fixture's 48 h
+        base = "http://127.0.0.1:%d/x/f=arcadia/smart_price_48h_default.json,tag=app1" % port
+        c = cfg(tz="PST8PDT,M3.2.0,M11.1.0", source="arcadia", arcadia__baseUrl=base,
+                arcadia__appId="id", arcadia__appKey="key1234567890")
+        app = App(hal, c, provider=arcadia)
+        app.boot()
+        assert hal.network_calls() == []
+        assert app.fetch_now(), app.last_fetch
+        assert hal.net.opens == 1
+        assert len(app.schedule) >= 5 and app.schedule.price_at(hal.clock.t) is not None
+        assert Store(root).load()[0].same_as(app.schedule)
+        assert hal.relay.level == app.plan.at(hal.clock.t)[0]
+
+
+# -- crash handling (main.py's logic) ----------------------------------------------------------
+class _Crashy:
+    def __init__(self, hal, cfg):
+        self.hal = hal
+        self.on_healthy = None
+
+
+def _crash(app):
+    raise RuntimeError("boom in step")
+
+
+def test_crash_puts_relay_in_safe_state_logs_and_resets():
+    with TmpDir("app") as root:
+        hal = FakeHal(root)
+        hal.relay.set(False)
+        slept = []
+        out = boot_guard.start(hal, {"safe_state": "on"}, _Crashy, _crash, slept.append)
+        assert out == "reset" and hal.resets == 1
+        assert slept == [boot_guard.RESET_DELAY_MS]
+        assert hal.relay.level is True and hal.led.mode == "error"
+        with open(root + "/" + boot_guard.CRASH_FILE) as f:
+            text = f.read()
+        assert "boom in step" in text
+        assert boot_guard.crash_count(root) == 1
+        # the relay went to the safe state before the reset
+        assert [c[0] for c in hal.calls][-2:] == ["relay", "reset"]
+
+
+def test_crash_loop_keeps_the_plug_in_safe_mode_with_the_repl_free():
+    with TmpDir("app") as root:
+        outs = []
+        for _ in range(boot_guard.CRASH_LIMIT):
+            hal = FakeHal(root)
+            outs.append(boot_guard.start(hal, {"safe_state": "off"}, _Crashy, _crash,
+                                         lambda ms: None))
+        assert outs[:-1] == ["reset"] * (boot_guard.CRASH_LIMIT - 1)
+        assert outs[-1] == "safe mode" and hal.resets == 0
+        made = []
+        hal = FakeHal(root)
+        out = boot_guard.start(hal, {"safe_state": "off"}, lambda h, c: made.append(1), _crash,
+                               lambda ms: None)
+        assert out == "safe mode" and made == [] and hal.relay.level is False
+        assert any("SAFE MODE" in line for line in hal.lines)
+        boot_guard.leave_safe_mode(root)
+        ran = []
+        out = boot_guard.start(FakeHal(root), {}, _Crashy, ran.append, lambda ms: None)
+        assert out == "stopped" and len(ran) == 1
+
+
+def test_healthy_run_clears_the_crash_counter_and_safe_mode_triggers():
+    with TmpDir("app") as root:
+        boot_guard.record_crash(root, ValueError("x"))
+        assert boot_guard.crash_count(root) == 1
+
+        def run(app):
+            app.on_healthy()
+
+        assert boot_guard.start(FakeHal(root), {}, _Crashy, run, lambda ms: None) == "stopped"
+        assert boot_guard.crash_count(root) == 0
+        hal = FakeHal(root)
+        hal.button.is_held = True
+        assert boot_guard.start(hal, {}, _Crashy, run, lambda ms: None) == "safe mode"
+        with open(root + "/" + boot_guard.SAFEMODE_FILE, "w") as f:
+            f.write("1")
+        assert boot_guard.start(FakeHal(root), {}, _Crashy, run, lambda ms: None) == "safe mode"
+
+
+def test_real_app_crash_in_step_is_caught_by_the_guard():
+    with TmpDir("app") as root:
+        cache(root, prices(T0, 48), T0)
+        hal = FakeHal(root, t=T0 + HOUR)
+
+        def make(h, c):
+            app = App(h, cfg(safe_state="off"), provider=TestProvider())
+            return app
+
+        def run(app):
+            app.boot()
+            app.plan = None
+            app._dirty = False
+            app.schedule = "not a schedule"  # a bug somewhere: the replan blows up
+            app._replan = None
+            app.step()
+
+        out = boot_guard.start(hal, {"safe_state": "off"}, make, run, lambda ms: None)
+        assert out == "reset" and hal.relay.level is False
+
+
+# -- the ESP32 HAL against fake machine/network/ntptime (MicroPython only) -------------------
+_FAKES = ("machine", "network", "ntptime", "firmware.hal_esp32")
+
+
+def _esp32_fakes():
+    import sys
+
+    if sys.implementation.name != "micropython":
+        skip("hal_esp32 needs MicroPython (time.ticks_ms, asyncio.ThreadSafeFlag)")
+    d = (getenv("WW_TESTS_DIR") or "tests") + "/fakes/esp32port"
+    sys.path.insert(0, d)
+    for name in _FAKES:
+        sys.modules.pop(name, None)
+    import machine
+    import network
+    import ntptime
+
+    from firmware import hal_esp32
+
+    return d, machine, network, ntptime, hal_esp32
+
+
+def _drop_fakes(d):
+    import sys
+
+    if d in sys.path:
+        sys.path.remove(d)
+    for name in _FAKES:
+        sys.modules.pop(name, None)
+
+
+def test_hal_esp32_pins_polarity_button_clock_and_wifi():
+    import asyncio
+    import time
+
+    d, machine, network, ntptime, hal_esp32 = _esp32_fakes()
+    try:
+        with TmpDir("hal") as root:
+            c = config.defaults(config.schema([hal_esp32]))
+            assert (c["relay.pin"], c["led.pin"], c["button.pin"]) == (26, 2, 0)  # documented
+            c.update({"relay.pin": 5, "relay.active_low": True, "ntp.host": "ntp.test"})
+            machine._State.reset_cause = machine.PWRON_RESET
+            hal = hal_esp32.Hal(c, root)
+            relay = machine._State.pins[5]
+            assert relay.mode == machine.Pin.OUT and relay.level == 1  # off = high (active low)
+            hal.relay.set(True)
+            hal.relay.set(False)
+            assert relay.writes == [0, 1]
+            # button: pull-up, falling edge latched by the IRQ, debounced
+            btn = machine._State.pins[0]
+            assert btn.pull == machine.Pin.PULL_UP and btn.trigger == machine.Pin.IRQ_FALLING
+            assert not hal.button.pressed()
+            btn.fire()
+            btn.fire()  # bounce within 200 ms: still one press
+            assert hal.button.pressed() and not hal.button.pressed()
+            btn.level = 0
+            assert hal.button.held()
+            # sleep_until returns at once when a press is pending
+            hal.button._latched = True
+            t0 = time.ticks_ms()
+            asyncio.run(hal.sleep_until(hal.clock.now_s() + 3600))
+            assert time.ticks_diff(time.ticks_ms(), t0) < 1000
+            # clock: Unix seconds; not valid after a power-on reset until NTP
+            assert abs(hal.clock.now_s() - (int(time.time()) + hal_esp32.epoch_offset_s())) <= 1
+            assert hal_esp32.epoch_offset_s() == (946684800 if time.gmtime(0)[0] == 2000 else 0)
+            assert not hal.clock.valid()
+            ntptime._State.ok = False
+            assert not hal.clock.sync() and not hal.clock.valid()
+            ntptime._State.ok = True
+            assert hal.clock.sync() and hal.clock.valid() and ntptime.host == "ntp.test"
+            # watchdog starts only when first fed (safe mode never starts it)
+            n = len(machine._State.wdts)
+            hal.wdt.feed_if_started()
+            assert len(machine._State.wdts) == n
+            hal.wdt.feed()
+            assert machine._State.wdts[-1].timeout == 300000 and machine._State.wdts[-1].feeds == 1
+            # LED: steady or blinking from a timer
+            hal.led.set("override")
+            assert machine._State.timers[-1].period == 1000
+            hal.led.set("on")
+            assert machine._State.timers[-1].period is None and machine._State.pins[2].level == 1
+            # Wi-Fi
+            assert not hal.net.up()
+            network._State.ok, network._State.delay = True, 2
+            assert hal.net.connect("home", "pw", 5) and hal.net.up()
+            assert network._State.connects[-1] == ("home", "pw")
+            hal.reset()
+            assert machine._State.resets == 1
+    finally:
+        _drop_fakes(d)
+
+
+def test_hal_esp32_rtc_kept_over_a_soft_reset_is_valid_and_net_open_is_real():
+    d, machine, _network, _ntptime, hal_esp32 = _esp32_fakes()
+    try:
+        with TmpDir("hal") as root:
+            machine._State.reset_cause = machine.SOFT_RESET
+            hal = hal_esp32.Hal({}, root)
+            # the unix port's clock is the host's: later than the build date -> trusted
+            assert hal.clock.valid() == (hal.clock.now_s() >= hal_esp32.BUILD_S)
+            port = env_int("WW_HTTP_PORT")
+            s = hal.net.open("127.0.0.1", port, 5)
+            try:
+                s.send(b"GET /x/empty/a HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+                assert s.recv(12).startswith(b"HTTP/1.")
+            finally:
+                s.close()
+    finally:
+        _drop_fakes(d)

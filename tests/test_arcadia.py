@@ -1,0 +1,370 @@
+# runtimes: cpython micropython
+import json
+import socket
+from binascii import b2a_base64
+
+from firmware.isotime import parse_iso
+from firmware.providers import AuthError, NoData, ProviderError, arcadia
+from firmware.schedule import NO_PRICE, price_u
+from firmware.store import Store
+
+from support import TmpDir, env_int, raises, read_fixture
+
+FIX = "arcadia/"
+NOW = parse_iso("2025-07-15T09:12:00-07:00")
+
+
+def cfg(**kw):
+    c = {f.name: f.default for f in arcadia.CONFIG}
+    c["arcadia.appId"] = "my-app-id"
+    c["arcadia.appKey"] = "my-secret-key-1234"
+    for k, v in kw.items():
+        c["arcadia." + k] = v
+    return c
+
+
+def expected_changes(name):
+    """The fixture's price changes through the stock json module (an independent oracle)."""
+    d = json.loads(read_fixture(FIX + name))
+    return [(parse_iso(p["fromDateTime"]), parse_iso(p["toDateTime"]), price_u(p["rateAmount"]),
+             p["name"]) for p in d["results"][0]["priceChanges"]], d["results"][0]
+
+
+def check_against_fixture(s, name):
+    want, price = expected_changes(name)
+    assert len(s) == len(want)
+    for i, (t0, t1, p, nm) in enumerate(want):
+        assert (s.start_of(i), s.end_of(i), s.prices[i], s.name_of(i)) == (t0, t1, p, nm), i
+    assert s.tariff_id == str(price["masterTariffId"])
+    assert s.tariff_desc.startswith(price["description"])
+    assert s.currency == price["currency"]
+    assert s.mean_u == price_u(price["rateMean"])
+    assert s.std_u == price_u(price["rateStandardDeviation"])
+
+
+class Chunks:
+    """A readinto() source that hands out n bytes at a time (like a slow socket)."""
+
+    def __init__(self, data, n):
+        self.data, self.n, self.pos = data, n, 0
+
+    def readinto(self, buf):
+        k = min(self.n, len(buf), len(self.data) - self.pos)
+        buf[:k] = self.data[self.pos:self.pos + k]
+        self.pos += k
+        return k
+
+
+# -- parsing (no network) -----------------------------------------------------------------
+
+def test_parse_default_48h():
+    st = {}
+    s = arcadia.parse(read_fixture(FIX + "smart_price_48h_default.json"), cfg(), NOW, st)
+    check_against_fixture(s, "smart_price_48h_default.json")
+    assert len(s) == 9 and s.source == "arcadia" and s.unit == "kWh"
+    assert s.coverage() == (parse_iso("2025-07-15T16:12:00Z"), parse_iso("2025-07-17T16:12:00Z"))
+    # spot checks by hand: 16:00-21:00 PDT is peak, 23:00Z is 16:00 PDT
+    assert s.price_at(parse_iso("2025-07-15T23:00:00Z")) == 617440
+    assert s.price_at(parse_iso("2025-07-15T22:59:59Z")) == 508220
+    assert s.price_at(parse_iso("2025-07-16T07:00:00Z")) == 314530
+    assert s.name_of(s.index_at(parse_iso("2025-07-16T04:00:00Z"))) == \
+        "Summer Partial-Peak consumption charges"
+    assert len(s.names) == 3
+    assert s.fetched_s == NOW
+    assert st["arcadia.detailLevel"] == "TOTAL"
+    assert "arcadia.tariff_note" not in st
+
+
+def test_parse_streamed_in_small_chunks():
+    data = read_fixture(FIX + "smart_price_48h_default.json")
+    for n in (1, 7, 64):
+        s = arcadia.parse(Chunks(data, n), cfg(), NOW, {})
+        check_against_fixture(s, "smart_price_48h_default.json")
+
+
+def test_parse_dst_week_groupby_hour():
+    s = arcadia.parse(read_fixture(FIX + "smart_price_groupby_hour_7d_dst.json"),
+                      cfg(groupBy="HOUR"), NOW, {})
+    check_against_fixture(s, "smart_price_groupby_hour_7d_dst.json")
+    assert len(s) == 167  # 7 days, one of them 23 hours long
+    assert s.coverage() == (parse_iso("2026-03-05T08:00:00Z"), parse_iso("2026-03-12T07:00:00Z"))
+    for i in range(len(s)):
+        assert s.end_of(i) - s.start_of(i) == 3600, i
+        assert s.prices[i] != NO_PRICE
+    # the local day 2026-03-08 (PST to PDT) has 23 hourly records
+    d0, d1 = parse_iso("2026-03-08T00:00:00-08:00"), parse_iso("2026-03-09T00:00:00-07:00")
+    assert d1 - d0 == 23 * 3600
+    assert len(list(s.window(d0, d1))) == 23
+    # the hour 01:00 PST is followed directly by 03:00 PDT
+    i = s.index_at(parse_iso("2026-03-08T01:00:00-08:00"))
+    assert s.end_of(i) == parse_iso("2026-03-08T03:00:00-07:00")
+
+
+def _doc(changes, extra=""):
+    pcs = ",".join('{"name":"n","fromDateTime":"%s","toDateTime":"%s"%s}' % c for c in changes)
+    return ('{"status":"success","count":1,"type":"Price","results":[{"masterTariffId":1,'
+            '"currency":"USD","rateMean":0.2%s,"priceChanges":[%s]}]}' % (extra, pcs)).encode()
+
+
+def test_offsets_colon_colonless_and_z():
+    doc = _doc([("2025-07-15T09:00:00-07:00", "2025-07-15T10:00:00-0700", ',"rateAmount":0.1'),
+                ("2025-07-15T17:00:00Z", "2025-07-15T13:30:00-04:30", ',"rateAmount":0.25'),
+                ("2025-07-15T18:00:00+00:00", "2025-07-16T00:00:00+0530", ',"rateAmount":-0.01')])
+    s = arcadia.parse(doc, cfg(), NOW, {})
+    assert [s.start_of(i) for i in range(3)] == [parse_iso("2025-07-15T16:00:00Z"),
+                                                 parse_iso("2025-07-15T17:00:00Z"),
+                                                 parse_iso("2025-07-15T18:00:00Z")]
+    assert s.end_s == parse_iso("2025-07-15T18:30:00Z")
+    assert list(s.prices) == [100000, 250000, -10000]
+
+
+def test_rate_mean_delta_when_amount_missing():
+    doc = _doc([("2025-07-15T09:00:00-07:00", "2025-07-15T10:00:00-07:00",
+                 ',"rateMeanDelta":-0.05')])
+    s = arcadia.parse(doc, cfg(), NOW, {})
+    assert list(s.prices) == [150000]
+
+
+def test_gaps_and_bad_order():
+    doc = _doc([("2025-07-15T09:00:00-07:00", "2025-07-15T10:00:00-07:00", ',"rateAmount":0.1'),
+                ("2025-07-15T11:00:00-07:00", "2025-07-15T12:00:00-07:00", ',"rateAmount":0.3')])
+    s = arcadia.parse(doc, cfg(), NOW, {})
+    assert len(s) == 3 and s.price_at(parse_iso("2025-07-15T10:30:00-07:00")) is None
+    bad = _doc([("2025-07-15T10:00:00-07:00", "2025-07-15T11:00:00-07:00", ',"rateAmount":0.1'),
+                ("2025-07-15T09:00:00-07:00", "2025-07-15T10:00:00-07:00", ',"rateAmount":0.3')])
+    e = raises(ProviderError, arcadia.parse, bad, cfg(), NOW, {})
+    assert "2025-07-15T09:00:00-07:00" in str(e)
+
+
+def test_bad_entries_are_provider_errors():
+    for changes in ([("2025-07-15T09:00:00", "2025-07-15T10:00:00-07:00", ',"rateAmount":0.1')],
+                    [("2025-07-15T09:00:00-07:00", "2025-07-15T10:00:00-07:00", "")],
+                    [("2025-07-15T09:00:00-07:00", "2025-07-15T09:00:00-07:00",
+                      ',"rateAmount":0.1')]):
+        raises(ProviderError, arcadia.parse, _doc(changes), cfg(), NOW, {})
+    doc = b'{"status":"success","results":[{"priceChanges":[{"name":"x","rateAmount":1}]}]}'
+    e = raises(ProviderError, arcadia.parse, doc, cfg(), NOW, {})
+    assert "fromDateTime" in str(e)
+    raises(ProviderError, arcadia.parse, b'{"status":"success","results":[{"priceChanges":[',
+           cfg(), NOW, {})
+    raises(ProviderError, arcadia.parse, b"<html>oops</html>", cfg(), NOW, {})
+
+
+def test_error_envelopes_in_body():
+    e = raises(ProviderError, arcadia.parse, read_fixture(FIX + "error_invalid_master_tariff.json"),
+               cfg(masterTariffId=-1), NOW, {})
+    assert not isinstance(e, AuthError)
+    assert "ObjectNotFound" in str(e) and "could not be found" in str(e)
+    assert "Tariff.masterTariffId" in str(e)
+    e = raises(AuthError, arcadia.parse, read_fixture(FIX + "error_unauthorized.json"), cfg(), NOW,
+               {})
+    assert "Unauthorized" in str(e) and "appId" in str(e)
+
+
+def test_empty_results_is_nodata():
+    e = raises(NoData, arcadia.parse, read_fixture(FIX + "smart_price_empty.json"), cfg(), NOW, {})
+    assert "no prices" in str(e)
+    raises(NoData, arcadia.parse, _doc([]), cfg(), NOW, {})
+
+
+def test_returned_tariff_differs_from_requested():
+    st = {}
+    s = arcadia.parse(read_fixture(FIX + "smart_price_48h_default.json"), cfg(masterTariffId=522),
+                      NOW, st)
+    assert s.tariff_id == "3498765"
+    assert "requested 522" in s.tariff_desc and "3498765" in st["arcadia.tariff_note"]
+    arcadia.parse(read_fixture(FIX + "smart_price_48h_default.json"),
+                  cfg(masterTariffId=3498765), NOW, st)
+    assert "arcadia.tariff_note" not in st
+
+
+def test_params_only_what_is_set():
+    q = arcadia.params(cfg(), NOW + 5)
+    assert q == [("fromDateTime", "2025-07-15T16:00:00+00:00"),
+                 ("toDateTime", "2025-07-17T16:00:00+00:00")]
+    q = dict(arcadia.params(cfg(masterTariffId=3498765, zipCode="94105", country="US",
+                                addressString="1 Main St", customerClass="RESIDENTIAL",
+                                endUse="EV", groupBy="HOUR", territoryId=3538,
+                                consumptionAmount=500.0, demandAmount=2.5, pageStart=0,
+                                pageCount=25, hours=24, postCode="SW1"), NOW))
+    assert q["toDateTime"] == "2025-07-16T16:00:00+00:00"
+    assert (q["masterTariffId"], q["zipCode"], q["country"], q["customerClass"]) == \
+        ("3498765", "94105", "US", "RESIDENTIAL")
+    assert (q["groupBy"], q["territoryId"], q["consumptionAmount"], q["demandAmount"]) == \
+        ("HOUR", "3538", "500", "2.5")
+    assert (q["pageStart"], q["pageCount"], q["endUse"], q["postCode"]) == ("0", "25", "EV", "SW1")
+    assert q["addressString"] == "1 Main St"
+    assert arcadia.url(cfg(baseUrl="http://h:1/x/")) == "http://h:1/x/rest/v1/prices/smart"
+    assert arcadia.url(cfg()) == "https://api.genability.com/rest/v1/prices/smart"
+
+
+def test_config_fields():
+    names = [f.name for f in arcadia.CONFIG]
+    for k in ("appId", "appKey", "baseUrl", "masterTariffId", "zipCode", "postCode", "country",
+              "addressString", "customerClass", "endUse", "groupBy", "territoryId",
+              "consumptionAmount", "demandAmount", "pageCount", "hours"):
+        assert "arcadia." + k in names
+    assert [f for f in arcadia.CONFIG if f.name == "arcadia.appKey"][0].secret
+    assert 0 <= arcadia.PUBLISH_LOCAL_MIN < 1440 and arcadia.NEEDS_NETWORK
+
+
+def test_missing_credentials():
+    raises(AuthError, arcadia.fetch, None, cfg(appKey=""), NOW, {})
+
+
+# -- through the real http client and the loopback fixture server ---------------------------
+
+_TAG = [0]
+
+
+def _uniq():
+    _TAG[0] += 1
+    return "arc%d_%d" % (int.from_bytes(__import__("os").urandom(3), "little"), _TAG[0])
+
+
+def _client():
+    try:
+        from firmware import http
+        from firmware.hal import tcp_connect
+    except ImportError as e:
+        from support import skip
+
+        skip("http client not available: %s" % e)
+
+    def open_socket(host, port, timeout_s):
+        return tcp_connect(socket, host, port, timeout_s)
+
+    return http, http.Client(open_socket, timeout_s=10)
+
+
+def _base(opts):
+    return "http://127.0.0.1:%d/x/%s" % (env_int("WW_HTTP_PORT"), opts)
+
+
+def _recorded(http, client, tag):
+    r = client.get("http://127.0.0.1:%d/_requests/%s" % (env_int("WW_HTTP_PORT"), tag))
+    try:
+        buf = bytearray()
+        chunk = bytearray(512)
+        while True:
+            n = r.readinto(chunk)
+            if not n:
+                break
+            buf.extend(chunk[:n])
+    finally:
+        r.close()
+    return json.loads(bytes(buf))
+
+
+def _unquote(s):
+    out = bytearray()
+    i = 0
+    b = s.encode()
+    while i < len(b):
+        c = b[i]
+        if c == 37:  # %
+            out.append(int(b[i + 1:i + 3], 16))
+            i += 3
+            continue
+        out.append(32 if c == 43 else c)
+        i += 1
+    return out.decode()
+
+
+def _query(raw):
+    out = {}
+    for part in raw.split("&"):
+        if part:
+            k, _, v = part.partition("=")
+            out[_unquote(k)] = _unquote(v)
+    return out
+
+
+def test_fetch_request_and_parse_over_http():
+    http, client = _client()
+    tag = _uniq()
+    c = cfg(baseUrl=_base("f=arcadia/smart_price_48h_default.json,tag=" + tag),
+            masterTariffId=3498765, zipCode="94105", country="US", groupBy="none",
+            customerClass="RESIDENTIAL", consumptionAmount=350, pageCount=25)
+    s = arcadia.fetch(client, c, NOW, {})
+    check_against_fixture(s, "smart_price_48h_default.json")
+    reqs = _recorded(http, client, tag)
+    assert len(reqs) == 1
+    r = reqs[0]
+    assert r["method"] == "GET"
+    assert r["path"].endswith("/rest/v1/prices/smart")
+    assert "+" not in r["query"] and "%2B" in r["query"].upper()
+    q = _query(r["query"])
+    assert q == {"fromDateTime": "2025-07-15T16:00:00+00:00",
+                 "toDateTime": "2025-07-17T16:00:00+00:00", "masterTariffId": "3498765",
+                 "zipCode": "94105", "country": "US", "customerClass": "RESIDENTIAL",
+                 "consumptionAmount": "350", "pageCount": "25"}
+    want = "Basic " + b2a_base64(b"my-app-id:my-secret-key-1234").decode().strip()
+    assert r["headers"]["authorization"] == want
+
+
+def test_fetch_error_envelopes_over_http():
+    http, client = _client()
+    c = cfg(baseUrl=_base("f=arcadia/error_invalid_master_tariff.json,st=404"),
+            masterTariffId=-1)
+    e = raises(ProviderError, arcadia.fetch, client, c, NOW, {})
+    assert not isinstance(e, AuthError) and "ObjectNotFound" in str(e)
+    c = cfg(baseUrl=_base("f=arcadia/error_unauthorized.json,st=401"))
+    e = raises(AuthError, arcadia.fetch, client, c, NOW, {})
+    assert "Unauthorized" in str(e)
+
+
+def test_fetch_http_error_without_envelope():
+    http, client = _client()
+    for opts in ("st=500", "st=503,ra=120", "f=arcadia/smart_price_empty.json,st=502"):
+        e = raises(http.HTTPError, arcadia.fetch, client, cfg(baseUrl=_base(opts)), NOW, {})
+        assert e.status == int(opts.split("st=")[1][:3])
+
+
+def test_fetch_empty_and_dst_over_http():
+    http, client = _client()
+    raises(NoData, arcadia.fetch, client, cfg(baseUrl=_base("f=arcadia/smart_price_empty.json")),
+           NOW, {})
+    s = arcadia.fetch(client, cfg(baseUrl=_base("f=arcadia/smart_price_groupby_hour_7d_dst.json,"
+                                                "chunked,chunk=100")), NOW, {})
+    check_against_fixture(s, "smart_price_groupby_hour_7d_dst.json")
+
+
+def test_fetch_store_reload():
+    http, client = _client()
+    with TmpDir("arc") as d:
+        st = Store(d)
+        s = arcadia.fetch(client, cfg(baseUrl=_base("f=arcadia/smart_price_48h_default.json")),
+                          NOW, {})
+        assert st.save(s, {"tier_kwh": 0}) is True
+        got, extras = Store(d).load()
+        check_against_fixture(got, "smart_price_48h_default.json")
+        assert got.same_as(s) and extras == {"tier_kwh": 0}
+        # the same prices fetched again later: no flash write
+        s2 = arcadia.fetch(client, cfg(baseUrl=_base("f=arcadia/smart_price_48h_default.json,"
+                                                     "gzip")), NOW + 3600, {})
+        assert st.save(s2, {"tier_kwh": 0}) is False and st.writes == 1
+
+
+def test_faults_keep_previous_cache():
+    http, client = _client()
+    with TmpDir("arc") as d:
+        st = Store(d)
+        first = arcadia.fetch(client, cfg(baseUrl=_base("f=arcadia/smart_price_48h_default.json")),
+                              NOW, {})
+        st.save(first)
+        faults = ("st=500", "f=arcadia/smart_price_groupby_hour_7d_dst.json,cut=100",
+                  "f=arcadia/smart_price_groupby_hour_7d_dst.json,chunked,badchunk",
+                  "f=arcadia/error_unauthorized.json,st=401", "f=arcadia/smart_price_empty.json")
+        for opts in faults:
+            try:
+                got = arcadia.fetch(client, cfg(baseUrl=_base(opts)), NOW, {})
+            except (OSError, ValueError, http.HTTPError):
+                got = None
+            assert got is None, opts  # every fault is an error, never a partial schedule
+            loaded, _ = Store(d).load()
+            assert loaded is not None and loaded.same_as(first), opts
+        refused = cfg(baseUrl="http://127.0.0.1:%d" % env_int("WW_CLOSED_PORT"))
+        raises(OSError, arcadia.fetch, client, refused, NOW, {})
+        assert Store(d).load()[0].same_as(first) and st.writes == 1
+

@@ -1,0 +1,325 @@
+"""plugctl end to end: the real `mpremote` against the MicroPython unix port behind a
+pseudo-terminal, with a LittleFS image as its flash (tests/fake_serial_device.py, TOOLCHAIN §1b).
+
+The emulated board runs the real boot.py/main.py -> boot_guard -> hal_esp32 (machine, network
+and ntptime faked by tests/flash_boot.py: no network, a valid clock, GPIO writes logged to a
+host file) -> App. The tests run in file order and share one board, like an installer's
+session: deploy, configure, inspect, override, restart, break the config, check the flash.
+Set PLUGCTL_TRANSCRIPT=path to keep the commands and their output.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from fake_serial_device import FakeBoard, micropython_exe
+from tools import plugctl
+from tools import plugctl_deploy as dep
+
+ROOT = dep.ROOT
+TESTS = os.path.join(ROOT, "tests")
+SECRET = "correct-horse-battery-3f9a"
+APP_KEY = "a1b2c3d4e5f6a7b8c9d0e1f2"
+HOUR = 3600
+APP_READY = all(os.path.exists(os.path.join(ROOT, "firmware", m + ".py"))
+                for m in ("app", "planner", "tz"))
+
+
+def _need_app():
+    if not APP_READY:
+        pytest.skip("firmware/app.py, planner.py or tz.py not there yet: the app cannot start")
+
+
+# -- no board needed ---------------------------------------------------------------------------
+def test_package_json_lists_every_device_file():
+    with open(os.path.join(ROOT, "package.json")) as f:
+        pkg = json.load(f)
+    listed = [dst for dst, _src in pkg["urls"]]
+    assert listed == dep.device_files(), (
+        "package.json is stale: run `python -m tools.plugctl_deploy package`")
+    for dst, src in pkg["urls"]:
+        assert dst == src and os.path.isfile(os.path.join(ROOT, src))
+    assert {"boot.py", "main.py", "plug.py", "firmware/__init__.py",
+            "firmware/plug.py"} <= set(listed)
+    assert pkg["version"] == dep._firmware_version(ROOT)
+
+
+def test_manifest_freezes_the_firmware_package():
+    calls = []
+    env = {"include": lambda p: calls.append(("include", p)),
+           "package": lambda n, **kw: calls.append(("package", n)),
+           "module": lambda n, **kw: calls.append(("module", n))}
+    with open(os.path.join(ROOT, "manifest.py")) as f:
+        exec(f.read(), env)
+    assert ("package", "firmware") in calls and ("module", "plug.py") in calls
+    assert os.path.isdir(os.path.join(ROOT, "firmware"))
+
+
+def test_every_command_has_help(capsys):
+    for name in [None] + list(plugctl.COMMANDS):
+        argv = ([name] if name else []) + ["--help"]
+        with pytest.raises(SystemExit) as e:
+            plugctl.main(argv)
+        assert e.value.code == 0
+        assert "usage: plugctl" in capsys.readouterr().out
+
+
+class _Port:
+    def __init__(self, device, vid):
+        self.device, self.vid = device, vid
+
+
+def test_port_autodetection_needs_exactly_one_board(monkeypatch):
+    from serial.tools import list_ports
+
+    monkeypatch.delenv("PLUGCTL_PORT", raising=False)
+    monkeypatch.setattr(list_ports, "comports", lambda: [_Port("/dev/ttyS0", None)])
+    with pytest.raises(plugctl.PlugctlError, match="no board found"):
+        plugctl.find_port()
+    monkeypatch.setattr(list_ports, "comports",
+                        lambda: [_Port("/dev/ttyUSB0", 0x10C4), _Port("/dev/ttyACM0", 0x303A)])
+    with pytest.raises(plugctl.PlugctlError, match=r"2 boards found .*ttyACM0.*--port"):
+        plugctl.find_port()
+    monkeypatch.setattr(list_ports, "comports", lambda: [_Port("/dev/ttyUSB0", 0x10C4),
+                                                         _Port("/dev/ttyS0", None)])
+    assert plugctl.find_port() == "/dev/ttyUSB0"
+
+
+def test_missing_port_is_a_one_line_error(tmp_path):
+    p = subprocess.run([sys.executable, "-m", "tools.plugctl", "--port",
+                        str(tmp_path / "nothing"), "status"], cwd=ROOT, capture_output=True,
+                       text=True, timeout=30)
+    assert p.returncode == plugctl.EXIT_DEVICE
+    assert p.stderr.strip().count("\n") == 0
+    assert p.stderr.startswith("plugctl: error: port ") and "does not exist" in p.stderr
+
+
+def test_deploy_plan_copies_only_changed_files_and_removes_stale(tmp_path):
+    a = tmp_path / "a.mpy"
+    a.write_bytes(b"A")
+    b = tmp_path / "b.mpy"
+    b.write_bytes(b"B")
+    on_dev = {"firmware/a.mpy": dep.sha256_file(a), "firmware/b.mpy": "0" * 64,
+              "firmware/old.py": "1" * 64}
+    copy, remove, same = dep.plan_copy([("firmware/a.mpy", str(a)),
+                                        ("firmware/b.mpy", str(b))], on_dev)
+    assert copy == [("firmware/b.mpy", str(b))] and remove == ["firmware/old.py"] and same == 1
+
+
+# -- the emulated board ----------------------------------------------------------------------
+class Session:
+    def __init__(self, tmp):
+        self.link = os.path.join(tmp, "ttyPLUG")
+        self.image = os.path.join(tmp, "flash.img")
+        self.gpio = os.path.join(tmp, "gpio.log")
+        self.tmp = tmp
+        self.transcript = []
+        self.outputs = []
+
+    def plugctl(self, *args, expect=0, timeout=60):
+        cmd = [sys.executable, "-m", "tools.plugctl", "--port", self.link] + list(args)
+        t0 = time.monotonic()
+        p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+        dt = time.monotonic() - t0
+        shown = " ".join(a if " " not in a else repr(a) for a in args)
+        self.transcript.append("$ plugctl %s   # exit %d, %.1f s\n%s%s" % (
+            shown, p.returncode, dt, p.stdout, p.stderr))
+        self.outputs.append(p.stdout + p.stderr)
+        assert p.returncode == expect, "plugctl %s -> %d\n%s%s" % (shown, p.returncode,
+                                                                   p.stdout, p.stderr)
+        return p.stdout + p.stderr
+
+    def mpremote(self, *args):
+        p = subprocess.run([sys.executable, "-m", "mpremote", "connect", self.link, "resume"]
+                           + list(args), capture_output=True, text=True, timeout=30)
+        self.outputs.append(p.stdout + p.stderr)
+        assert p.returncode == 0, p.stdout + p.stderr
+        return p.stdout
+
+    def relay_writes(self, pin=26):
+        try:
+            with open(self.gpio) as f:
+                return [int(v) for n, v in (ln.split() for ln in f) if int(n) == pin]
+        except FileNotFoundError:
+            return []
+
+
+@pytest.fixture(scope="module")
+def board(tmp_path_factory):
+    tmp = str(tmp_path_factory.mktemp("plug"))
+    s = Session(tmp)
+    with FakeBoard(s.link, s.image, env={"GPIO_LOG": s.gpio}):
+        yield s
+    path = os.environ.get("PLUGCTL_TRANSCRIPT")
+    if path:
+        with open(path, "w") as f:
+            f.write("\n".join(s.transcript))
+
+
+def _price_cache(path, now):
+    from firmware.schedule import Schedule
+    from firmware.store import Store
+
+    sched = Schedule(source="arcadia")
+    start = now - now % HOUR - 2 * HOUR
+    prices = (120000, 95000, 61000, 58000, 140000, 210000, 180000, 90000)
+    for k in range(30):
+        sched.add(start + k * HOUR, start + (k + 1) * HOUR, prices[k % len(prices)])
+    sched.fetched_s = now - 300
+    Store(path).save(sched)
+    return os.path.join(path, "prices.bin")
+
+
+def test_e2e_1_deploy_copies_only_what_changed(board):
+    out = board.plugctl("deploy")
+    n = len(dep.device_files())
+    assert "deploy: %d copied, 0 removed, 0 unchanged (mpy)" % n in out
+    assert "copied  firmware/plug.mpy" in out and "copied  main.py" in out
+    out = board.plugctl("deploy")
+    assert "deploy: 0 copied, 0 removed, %d unchanged" % n in out
+    out = board.plugctl("deploy", "--source")
+    assert "copied  firmware/app.py" in out and "removed firmware/app.mpy" in out
+    out = board.plugctl("deploy")
+    assert "removed firmware/app.py" in out and "copied  firmware/app.mpy" in out
+    files = board.mpremote("exec", "import os; print(sorted(os.listdir('firmware')))")
+    assert "'plug.mpy'" in files and "'plug.py'" not in files
+
+
+def test_e2e_2_config_set_get_and_rejected_values(board):
+    out = board.plugctl("config", "set", "override.minutes", "90", "safe_state", "on")
+    assert "override.minutes=90" in out and "saved config.json (2 changed)" in out
+    out = board.plugctl("config", "get", "override.minutes")
+    assert out.strip() == "override.minutes=90"
+    out = board.plugctl("config", "set", "override.minutes", "5000", expect=plugctl.EXIT_REJECTED)
+    assert out.strip() == ("plugctl: error: override.minutes: 5000 is not allowed; expected an "
+                           "integer in 1..1440 min")
+    out = board.plugctl("config", "set", "safe_state", "maybe", expect=plugctl.EXIT_REJECTED)
+    assert "safe_state: 'maybe' is not allowed; expected one of off, on" in out
+    out = board.plugctl("config", "set", "override.minutez", "5", expect=plugctl.EXIT_REJECTED)
+    assert "override.minutez: unknown setting; known: override.minutes" in out
+    # all or nothing: one bad value leaves the other unchanged
+    board.plugctl("config", "set", "override.minutes", "30", "safe_state", "x",
+                  expect=plugctl.EXIT_REJECTED)
+    assert board.plugctl("config", "get", "override.minutes").strip() == "override.minutes=90"
+    out = board.plugctl("config", "set", "arcadia.appKey", APP_KEY)
+    assert "arcadia.appKey=****" + APP_KEY[-4:] in out
+    out = board.plugctl("wifi", "home-net", "--password", SECRET)
+    assert "wifi.password=****3f9a" in out
+    out = board.plugctl("config", "show")
+    assert "~ wifi.ssid=home-net" in out and "~ wifi.password=****3f9a" in out
+    assert "~ override.minutes=90 min" in out
+    exported = os.path.join(board.tmp, "exported.json")
+    board.plugctl("config", "export", exported)
+    with open(exported) as f:
+        values = json.load(f)
+    assert values["override.minutes"] == 90 and values["wifi.password"] == "****3f9a"
+    values["override.minutes"] = 45
+    with open(exported, "w") as f:
+        json.dump(values, f)
+    out = board.plugctl("config", "import", exported)
+    assert "override.minutes=45" in out and "wifi.password" not in out  # masked: skipped
+    assert board.plugctl("config", "get", "override.minutes").strip() == "override.minutes=45"
+
+
+def test_e2e_3_status_and_plan_from_cache(board):
+    _need_app()
+    cache = _price_cache(board.tmp, int(time.time()))
+    board.mpremote("fs", "cp", cache, ":prices.bin")
+    board.plugctl("reset")  # the app boots from config + the new cache (no network here)
+    out = board.plugctl("status")
+    assert "app running" in out
+    assert "cache:  " in out and "30 intervals" in out
+    assert "price:  " in out and " USD per kWh" in out
+    assert "relay:  " in out and "unknown" not in out.split("relay:")[1].splitlines()[0]
+    assert "wifi:   down (home-net)" in out
+    out = board.plugctl("plan", "--hours", "12")
+    rows = [ln for ln in out.splitlines() if ln[:2] == "20"]
+    assert len(rows) >= 12, out
+    assert any(" ON " in r for r in rows) or any(" OFF " in r for r in rows)
+    out = board.plugctl("log", "-n", "50")
+    assert "boot: v" in out and "relay: " in out
+
+
+def test_e2e_4_override_drives_the_relay_and_survives_restart(board):
+    _need_app()
+    out = board.plugctl("override", "on", "--minutes", "30")
+    assert "override ON until" in out
+    out = board.plugctl("status")  # after the restart plugctl did: restored from flash
+    assert "override: ON until" in out
+    assert "relay:  ON" in out
+    assert board.relay_writes()[-1] == 1
+    out = board.plugctl("override", "cancel")
+    assert "override cancelled" in out
+    assert "override:" not in board.plugctl("status")
+
+
+def test_e2e_5_restart_starts_the_app_with_the_new_config(board):
+    _need_app()
+    board.plugctl("--no-restart", "config", "set", "tz", "CET-1CEST,M3.5.0,M10.5.0/3")
+    out = board.plugctl("status")  # the command before left the REPL: this one restarts
+    board.plugctl("reset")
+    out = board.plugctl("status")
+    assert "app running" in out and "CET-1CEST" in out
+    out = board.mpremote("exec", "import plug; print(plug.session().app.cfg['tz'])")
+    assert out.strip() == "CET-1CEST,M3.5.0,M10.5.0/3"  # the live App's own settings
+
+
+def test_e2e_6_corrupt_config_boots_with_defaults_and_a_warning(board):
+    _need_app()
+    board.mpremote("exec", "f = open('config.json', 'w'); f.write('{\"tz\": \"CET'); f.close()")
+    board.plugctl("reset")
+    out = board.plugctl("status")
+    assert "app running" in out
+    assert "WARNING config.json is corrupt" in out
+    for _ in range(2):  # no crash loop: the app keeps coming back
+        board.plugctl("reset")
+    out = board.plugctl("status")
+    assert "app running" in out
+    files = board.mpremote("exec", "import os; print(os.listdir())")
+    assert "crashes" not in files and "safemode" not in files
+    board.plugctl("wifi", "home-net", "--password", SECRET)  # the installer repairs it
+    board.plugctl("config", "set", "arcadia.appKey", APP_KEY)
+
+
+def test_e2e_7_flash_image_holds_what_plugctl_wrote(board):
+    board.plugctl("--no-restart", "config", "get", "wifi.ssid")  # leave the board idle
+    script = os.path.join(board.tmp, "inspect.py")
+    with open(script, "w") as f:
+        f.write(
+            "import vfs, os, json\n"
+            "from flashdev import FlashDev\n"
+            "vfs.mount(vfs.VfsLfs2(FlashDev(%r, 4096, 256)), '/flash')\n"
+            "def walk(d, out):\n"
+            "    for e in os.ilistdir(d):\n"
+            "        p = d + '/' + e[0]\n"
+            "        if e[1] & 0x4000: walk(p, out)\n"
+            "        else: out.append(p[7:])\n"
+            "    return out\n"
+            "print(json.dumps({'files': walk('/flash', []),"
+            " 'config': json.load(open('/flash/config.json'))}))\n" % board.image)
+    env = dict(os.environ, MICROPYPATH=".frozen:" + TESTS)
+    p = subprocess.run([micropython_exe(), script], capture_output=True, text=True,
+                       timeout=30, env=env)
+    assert p.returncode == 0, p.stdout + p.stderr
+    flash = json.loads(p.stdout.strip().splitlines()[-1])
+    files = set(flash["files"])
+    for rel in dep.device_files():
+        expect = rel if rel in dep.KEEP_AS_SOURCE else rel[:-3] + ".mpy"
+        assert expect in files, expect
+    assert not [f for f in files if f.endswith(".tmp")]
+    assert flash["config"]["wifi.ssid"] == "home-net"
+    assert flash["config"]["wifi.password"] == SECRET  # stored in full on the plug only
+    assert flash["config"]["arcadia.appKey"] == APP_KEY
+    if APP_READY:
+        assert {"prices.bin", "status.json", "log.txt"} <= files
+
+
+def test_e2e_8_secrets_never_printed_in_full(board):
+    assert board.outputs
+    for out in board.outputs:
+        assert SECRET not in out and APP_KEY not in out
+        assert SECRET[:-4] not in out and APP_KEY[:-4] not in out

@@ -1,0 +1,343 @@
+"""The desktop simulator end to end (CPython; the MicroPython run is a subprocess).
+
+Every run goes through the real path: the local price server on 127.0.0.1, the firmware's HTTP
+client on a socket from the simulated HAL, the Arcadia parser, the flash cache, the planner and
+the relay. Reference numbers are recomputed here, independently of host_sim/optimum.py, from
+the CSV text with fractions.
+"""
+
+import csv
+import itertools
+import json
+import os
+import subprocess
+import sys
+from fractions import Fraction
+
+import pytest
+
+from firmware import tz
+from firmware.isotime import parse_iso
+from host_sim import faults, prices
+from host_sim.runner import Options, simulate
+
+try:  # the app and its planner are built in parallel; skip the end-to-end runs until then
+    import firmware.app  # noqa: F401
+
+    HAVE_APP = True
+except ImportError:
+    HAVE_APP = False
+needs_app = pytest.mark.skipif(not HAVE_APP, reason="firmware.app not importable yet")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CAISO_TZ = "PST8PDT,M3.2.0,M11.1.0"
+DK1_TZ = "CET-1CEST,M3.5.0,M10.5.0/3"
+
+
+# -- independent reference calculations ------------------------------------------------------
+
+def read_rows(path):
+    """[(start_s, end_s, Fraction price per kWh)] straight from the CSV text."""
+    out = []
+    with open(path) as f:
+        for r in csv.DictReader(f):
+            per = r["unit"].split("/")[1].lower()
+            p = Fraction(r["price"]) / (1000 if per == "mwh" else 1)
+            out.append((parse_iso(r["start_utc"]), parse_iso(r["end_utc"]), p))
+    return out
+
+
+def micro(p):
+    """Fraction per kWh -> micro-units, half away from zero (what the server publishes)."""
+    x = p * 1000000
+    n = int(abs(x) + Fraction(1, 2))
+    return n if x >= 0 else -n
+
+
+def cost_of(rows, intervals, kw):
+    total = Fraction(0)
+    for s, e in intervals:
+        for a, b, p in rows:
+            lo, hi = max(a, s), min(b, e)
+            if hi > lo:
+                total += Fraction(micro(p), 1000000) * (hi - lo) / 3600 * Fraction(kw)
+    return total
+
+
+def local_days(zone, t0, t1):
+    out, a = [], t0
+    while a < t1:
+        b = zone.next_day_start(a)
+        out.append((a, b))
+        a = b
+    return out
+
+
+def brute_force_optimum(rows, zone, t0, t1, hours, kw):
+    """Cheapest `hours` whole hourly slots per local day, by trying every combination."""
+    total = Fraction(0)
+    for a, b in local_days(zone, t0, t1):
+        slots = [micro(p) for s, e, p in rows if a <= s < b]
+        best = min(sum(c) for c in itertools.combinations(slots, hours))
+        total += Fraction(best, 1000000) * Fraction(kw)
+    return total
+
+
+def close(x, frac, tol=1e-6):
+    return abs(x - float(frac)) <= tol
+
+
+# -- fixtures ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def week_csv(tmp_path_factory):
+    """A week of the Arcadia groupBy=HOUR fixture (2026-03-05..11, with the spring-forward day)
+    in the shared CSV format, prices per kWh as in the fixture text."""
+    with open(os.path.join(ROOT, "tests/fixtures/arcadia/smart_price_groupby_hour_7d_dst.json"))\
+            as f:
+        raw = f.read()
+    doc = json.loads(raw, parse_float=str)
+    path = tmp_path_factory.mktemp("prices") / "fixture_week.csv"
+    with open(path, "w") as f:
+        f.write("start_utc,end_utc,price,unit,market\n")
+        for pc in doc["results"][0]["priceChanges"]:
+            f.write("%sZ,%sZ,%s,USD/kWh,FIXTURE-ARCADIA-7D\n" % (
+                _utc(pc["fromDateTime"]), _utc(pc["toDateTime"]), pc["rateAmount"]))
+    return str(path)
+
+
+def _utc(iso):
+    from firmware.isotime import format_iso
+
+    return format_iso(parse_iso(iso))[:-1]
+
+
+def on_hours_per_day(res):
+    zone = res.zone
+    out = []
+    for a, b in local_days(zone, res.t0, res.t1):
+        out.append(sum(max(0, min(e, b) - max(s, a)) for s, e in res.on) / 3600)
+    return out
+
+
+# -- tests -------------------------------------------------------------------------------------
+
+def test_price_conversion_is_exact_integer_math():
+    assert prices.decimal_to_u("36.62123", 3) == 36621
+    assert prices.decimal_to_u("36.6215", 3) == 36622  # half away from zero, no float
+    assert prices.decimal_to_u("-36.6215", 3) == -36622
+    assert prices.decimal_to_u("-0.4", 3) == -400
+    assert prices.u_to_text(-5100) == "-0.0051" and prices.u_to_text(36621) == "0.036621"
+    for name in ("caiso", "dk1"):
+        path = prices.bundled_path(name)
+        s = prices.load_csv(path)
+        rows = read_rows(path)
+        assert len(rows) == len(s)
+        assert all(micro(p) == s.prices[i] for i, (_a, _b, p) in enumerate(rows))
+
+
+def test_15min_series_is_derived_from_hourly():
+    s = prices.load_csv(prices.bundled_path("caiso")).sliced(1549008000, 1549008000 + 86400)
+    q = prices.to_15min(s)
+    assert len(q) == 4 * len(s) and q.slot_s() == 900
+    assert q.start_s == s.start_s and q.end_s == s.end_s
+    for i in range(1, len(s) - 1):  # each hour's quarters average close to the hourly price
+        mean = sum(q.prices[4 * i:4 * i + 4]) / 4
+        p, a, b = s.prices[i], s.prices[i - 1], s.prices[i + 1]
+        assert abs(mean - p) <= (abs(a - p) + abs(b - p)) / 8 + 1
+
+
+def test_fault_windows_parse():
+    f = faults.parse_window("outage", "2d12h+36h", 1000)
+    assert (f.t0, f.t1, f.arg) == (1000 + 216000, 1000 + 216000 + 129600, None)
+    f = faults.parse_window("error", "2019-02-03T10:00:00Z+6h:429", 0)
+    assert (f.t0, f.t1 - f.t0, f.arg) == (parse_iso("2019-02-03T10:00:00Z"), 21600, "429")
+    with pytest.raises(faults.FaultSpecError):
+        faults.parse_window("outage", "3d", 0)
+    with pytest.raises(faults.FaultSpecError):
+        faults.parse_span("3x")
+
+
+def test_server_publishes_day_ahead_at_publication_time():
+    from host_sim.price_server import Feed
+
+    s = prices.load_csv(prices.bundled_path("caiso"))
+    z = tz.Zone(CAISO_TZ)
+    feed = Feed(s, z, 13 * 60)
+    d0 = s.start_s  # 2019-02-01 00:00 PST
+    assert feed.visible_end(d0) == d0 + 86400
+    assert feed.visible_end(d0 + 13 * 3600 - 1) == d0 + 86400
+    assert feed.visible_end(d0 + 13 * 3600) == d0 + 2 * 86400
+    # across spring forward (2019-03-10 is 23 h): publication is 13:00 local on the 9th
+    d9 = z.day_start(parse_iso("2019-03-09T20:00:00Z"))
+    assert feed.visible_end(d9 + 13 * 3600) == d9 + 86400 + 23 * 3600
+
+
+@needs_app
+def test_week_of_fixture_prices_end_to_end(week_csv):
+    res = simulate(Options(prices=week_csv, tz=CAISO_TZ, days=7, hours_per_day=4, kw=2.0))
+    s = res.summary
+    zone = tz.Zone(CAISO_TZ)
+    rows = read_rows(week_csv)
+    assert res.t0 == parse_iso("2026-03-05T08:00:00Z") and res.t1 == rows[-1][1]
+    assert s["fetches"] >= 7 and s["fetch_failures"] == 0
+    assert s["server_requests"] == s["fetches"]
+    assert all(r["status"] == 200 for r in res.requests)
+    # the server answered as of the simulated time the HAL told it, never the wall clock
+    assert all(res.t0 <= r["t"] <= res.t1 for r in res.requests)
+    assert s["flash_writes"] >= 1
+    assert on_hours_per_day(res) == [4.0] * 7
+    assert close(s["energy_kwh"], Fraction(7 * 4 * 2))
+    assert close(s["cost"], cost_of(rows, res.on, 2.0))
+    assert close(s["optimal_cost"], brute_force_optimum(rows, zone, res.t0, res.t1, 4, 2.0))
+    assert s["gap_to_optimal"] <= 1e-9  # day-ahead prices known for every whole day
+    assert s["decisions"] >= 14 and s["switches"] >= 7
+
+
+@needs_app
+def test_savings_match_an_independent_calculation():
+    path = prices.bundled_path("dk1")  # negative prices included
+    res = simulate(Options(series="dk1", days=5, start="2024-03-29", hours_per_day=3, kw=1.5))
+    s = res.summary
+    zone = tz.Zone(DK1_TZ)
+    rows = read_rows(path)
+    cost = cost_of(rows, res.on, 1.5)
+    assert close(s["cost"], cost)
+    opt = brute_force_optimum(rows, zone, res.t0, res.t1, 3, 1.5)
+    assert close(s["optimal_cost"], opt)
+    # baseline: the same 3 h every local day from 18:00
+    base = Fraction(0)
+    for a, _b in local_days(zone, res.t0, res.t1):
+        y, m, d = (int(x) for x in _local_date(a, zone).split("-"))
+        t18 = zone.to_utc(y, m, d, 18)
+        base += cost_of(rows, [(t18, t18 + 3 * 3600)], 1.5)
+    assert close(s["baseline_cost"], base)
+    assert close(s["savings_vs_baseline"], base - cost)
+    # the period's time-weighted average price times the energy actually used
+    period = [(a, b, micro(p)) for a, b, p in rows if res.t0 <= a < res.t1]
+    mean = Fraction(sum((b - a) * p for a, b, p in period), res.t1 - res.t0) // 1
+    avg_cost = Fraction(mean, 1000000) * Fraction(s["energy_kwh"]).limit_denominator(1000)
+    assert abs(s["average_price_cost"] - float(avg_cost)) < 1e-4
+    assert s["energy_kwh"] == pytest.approx(5 * 3 * 1.5)
+    assert s["savings_vs_baseline"] > 0 and s["savings_vs_average"] > 0
+
+
+def _local_date(t, zone):
+    from firmware.isotime import format_ymd
+
+    return format_ymd(t, zone.offset_at(t), "-")
+
+
+@needs_app
+def test_both_runtimes_take_identical_decisions():
+    base = dict(days=3, start="2019-03-09", hours_per_day=4)  # includes spring forward
+    a = simulate(Options(runtime="cpython", **base))
+    b = simulate(Options(runtime="micropython", **base))
+    assert a.decisions() and a.decisions() == b.decisions()
+    assert [e for e in a.events if e[0] == "r"] == [e for e in b.events if e[0] == "r"]
+    for k in ("cost", "energy_kwh", "switches", "fetches", "fetch_failures", "flash_writes"):
+        assert a.summary[k] == b.summary[k], k
+    assert b.summary["runtime"] == "micropython"
+
+
+@needs_app
+def test_outage_shows_the_fallback_ladder():
+    o = Options(days=5, start="2019-04-01")
+    t0 = simulate_start(o)
+    o.faults = [faults.parse_window("outage", "1d+3d", t0)]  # no answers from day 1 to day 4
+    res = simulate(o)
+    s = res.summary
+    assert s["fetch_failures"] >= 3
+    failed = [e for e in res.events if e[0] == "log" and " fetch: failed" in e[2]]
+    assert failed and all(t0 + 86400 <= e[1] < t0 + 4 * 86400 for e in failed)
+    assert any(r["fault"] == "outage" for r in res.requests)
+    reasons = [(e[1], e[4]) for e in res.events if e[0] == "d"]
+    normal = {r for t, r in reasons if t < t0 + 86400}
+    # once the cache runs out (day-ahead covered day 2 fully), the reasons change: a rung of
+    # the fallback ladder the normal days never use
+    during = {r for t, r in reasons if t0 + 2 * 86400 <= t < t0 + 4 * 86400}
+    assert during - normal, (normal, during)
+    after = [t for t, r in reasons if t >= t0 + 4 * 86400 and r in normal]
+    assert after  # back to normal once the API answers again
+
+
+def simulate_start(o):
+    from host_sim.runner import load_series, run_span, zone_for
+
+    path, series = load_series(o)
+    _r, zone, _p = zone_for(o, path)
+    return run_span(o, series, zone)[0]
+
+
+@needs_app
+def test_power_cut_restores_relay_from_cache_before_network_returns():
+    o = Options(days=3, start="2019-04-01", hours_per_day=6)
+    t0 = simulate_start(o)
+    ref = simulate(Options(days=3, start="2019-04-01", hours_per_day=6))
+    on_day1 = [(s, e) for s, e in ref.on if t0 + 86400 <= s < t0 + 2 * 86400]
+    assert on_day1
+    s1, e1 = on_day1[0]
+    cut0, cut1 = s1 - 1800, s1 + 1800  # power back in the middle of an ON interval
+    o.faults = [faults.Fault("powercut", cut0, cut1),
+                faults.Fault("outage", cut0, cut1 + 6 * 3600)]  # and the API is down
+    res = simulate(o)
+    ev = res.events
+    boots = [e[1] for e in ev if e[0] == "boot"]
+    assert boots == [t0, cut1]
+    relay_after = [e for e in ev if e[0] == "r" and e[1] >= cut1]
+    assert relay_after[0][2] is True and relay_after[0][1] < cut1 + 600
+    ok_after = [r for r in res.requests if r["t"] >= cut1 and r["status"] == 200]
+    assert ok_after and ok_after[0]["t"] >= cut1 + 6 * 3600
+    assert relay_after[0][1] < ok_after[0]["t"]
+    # the relay dropped at the cut and the decision after the boot is the cached plan's
+    assert [e for e in ev if e[0] == "r" and cut0 <= e[1] < cut1] == [["r", cut0, False]] or \
+        [e for e in ev if e[0] == "r" and cut0 <= e[1] < cut1] == []
+    assert s1 < e1
+
+
+@needs_app
+def test_default_run_prints_summary_and_writes_chart(tmp_path):
+    out = tmp_path / "out"
+    p = subprocess.run([sys.executable, "-m", "host_sim", "--days", "3", "--out", str(out)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert "exact optimum" in p.stdout and "vs fixed 18:00 start" in p.stdout
+    assert (out / "chart.png").stat().st_size > 10000
+    with open(out / "timeline.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert any(r["event"] == "decision" and r["reason"] for r in rows)
+    p = subprocess.run([sys.executable, "-m", "host_sim", "--days", "2", "--out", str(out),
+                        "--json", "--no-chart"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=300)
+    s = json.loads(p.stdout)
+    for k in ("energy_kwh", "cost", "optimal_cost", "baseline_cost", "average_price_cost",
+              "switches", "fetches", "fetch_failures", "flash_writes", "runtime"):
+        assert k in s, k
+    assert s["energy_kwh"] == pytest.approx(2 * 4 * 1.0)
+
+
+def test_help_shows_defaults():
+    p = subprocess.run([sys.executable, "-m", "host_sim", "--help"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0
+    for text in ("default: 30", "default: caiso", "default: 4.0", "default: sim_out",
+                 "default: arcadia"):
+        assert text in p.stdout, text
+
+
+@needs_app
+def test_sweep_prints_a_table():
+    p = subprocess.run([sys.executable, "-m", "host_sim", "--days", "2",
+                        "--sweep", "hours_per_day=1..3"], cwd=ROOT, capture_output=True,
+                       text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    lines = [ln for ln in p.stdout.splitlines() if ln[:1].isdigit()]
+    assert [ln.split()[0] for ln in lines] == ["1.0", "2.0", "3.0"]
+    kwh = [float(ln.split()[1]) for ln in lines]
+    assert kwh == [2.0, 4.0, 6.0]
+
+
+def test_bad_arguments_are_one_line_errors():
+    p = subprocess.run([sys.executable, "-m", "host_sim", "--outage", "3d"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2 and p.stderr.startswith("host_sim: error:")
