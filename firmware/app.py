@@ -13,7 +13,10 @@ One step, in this order:
 4. network work (Wi-Fi with back-off, NTP, fetch on its cadence) - only when no relay change
    is due within `fetch.budget_s`: the HTTP client blocks (with time-outs), so a fetch is
    deferred until after a close switch. **Fetching never delays a switch.** A failed fetch
-   backs off and keeps the last good schedule; switching goes on from the cache.
+   backs off and keeps the last good schedule; switching goes on from the cache. (The budget
+   is an estimate: keep it above fetch.timeout_s times the provider's round trips; a fetch
+   that still overruns it delays the next switch by the overrun, never more than the
+   watchdog allows. Wi-Fi connects and NTP obey the same rule.)
 5. return min(next plan change, next fetch, next local midnight, override end, back-off
    retries, now + MAX_SLEEP_S). No polling: a day of hourly prices is a few dozen steps.
 
@@ -21,78 +24,38 @@ The planner decides the LOAD state; `relay.inverted` (load on = relay contact op
 SG-ready "block" input) is applied here, when writing to `hal.relay`; active-low wiring is the
 HAL's job. The clock is trusted only when the HAL says it is valid, it reads later than
 2015 and not earlier than the cached prices' fetch time; otherwise the planner gets
-clock_valid=False and the relay goes to `safe_state`.
+clock_valid=False and the relay goes to `safe_state`. With `fallback.rateplan` the static
+rate plan (providers/rateplan) is handed to the planner for times without fetched prices.
 
-Files on flash (hal.root) besides config.json and the cache: status.json (snapshot for
-`plug.status()` after an interruption, written when it changes), log.txt (INFO lines, rotated
-at LOG_FILE_MAX bytes), override.json (a timed override survives a restart).
+Split over: app.py (boot, the step, decisions, override, reports), netloop.py (Wi-Fi, NTP,
+fetch supervision), fetcher.py (fetch cadence and back-off), jitter.py (the seeded PRNG),
+settings.py (the app's settings and the schema in use), flashstate.py (small files on
+flash), boot_guard.py (main.py: safe mode and crash handling).
+
+Besides config.json and the cache the app keeps status.json, log.txt and override.json on
+flash (firmware/flashstate.py); `app.persist = False` turns them off (the simulator). The
+provider's `state` dict (e.g. the rate plan's energy counter) is saved as the cache's extras.
 """
 
-import gc
 import json
-import os
 
-from . import VERSION, config, planner, tz
+from . import VERSION, config, flashstate, planner, tz
 from .compat import exc_text, mem_free, ticks_diff, ticks_ms
-from .config import Field
-from .fetcher import CONFIG as _FETCH_CONFIG
 from .fetcher import Backoff, Cadence
+from .isotime import format_iso
 from .jitter import Rng, seed_from
 from .log import Log
+from .netloop import KEEP_HISTORY_S, MAX_SLEEP_S, NetLoop  # noqa: F401 - MAX_SLEEP_S re-exported
 from .providers import SOURCES
 from .schedule import Schedule
+from .settings import CONFIG, settings_fields  # noqa: F401 - CONFIG: app's settings for config.schema
 from .store import Store
 
-CONFIG = (
-    Field("source", "dropdown", "arcadia", choices=SOURCES, help="price source"),
-    Field("tz", "text", "PST8PDT,M3.2.0,M11.1.0", hi=64,
-          help="POSIX TZ rule for local days, e.g. CET-1CEST,M3.5.0,M10.5.0/3"),
-    Field("safe_state", "radiobox", "off", choices=("off", "on"),
-          help="load state while the clock is not valid, and after a crash"),
-    Field("relay.inverted", "flag", False,
-          help="the load is on while the relay is released (e.g. a 'block' input)"),
-    Field("override.minutes", "number", 60, lo=1, hi=1440, unit="min", integer=True,
-          help="length of an override started with the button"),
-    Field("wifi.ssid", "text", "", hi=32, help="Wi-Fi network"),
-    Field("wifi.password", "secret", "", hi=64, help="Wi-Fi password"),
-    Field("wifi.timeout_s", "number", 20, lo=5, hi=120, unit="s", integer=True,
-          help="time-out of one Wi-Fi connection attempt"),
-    Field("tls.ca_file", "text", "", hi=64, help="CA certificate (DER) on flash for HTTPS"),
-    Field("tls.verify", "flag", True, help="verify the server certificate"),
-    Field("ntp.resync_h", "number", 12, lo=1, hi=168, unit="h", integer=True,
-          help="re-synchronise the clock this often"),
-) + _FETCH_CONFIG
-
-MAX_SLEEP_S = 3600  # longest wait between steps (the HAL also bounds and re-checks its waits)
-EARLIEST_S = 1420070400  # 2015-01-01: an RTC that was never set reads 2000 (ESP32) or 1970
-CLOCK_SKEW_S = 3600  # a clock this far before the cache's fetch time is not trusted
+# The clock is trusted from this time on (planner State.build_s). Not the firmware's build
+# date: the simulator replays 2019 prices. An RTC that was never set reads 2000 (ESP32) or
+# 1970; the ESP32 HAL applies its real build date to an RTC kept over a reset.
+EARLIEST_S = 1420070400  # 2015-01-01
 HEALTHY_MS = 600000  # after 10 min of uptime the crash counter is cleared (on_healthy)
-KEEP_HISTORY_S = 86400  # prices older than a day before local midnight are dropped
-STATUS_FILE = "status.json"
-LOG_FILE = "log.txt"
-LOG_FILE_MAX = 8192
-OVERRIDE_FILE = "override.json"
-
-
-def settings_fields(hal=None):
-    """{name: Field} of every setting, tolerating modules that are absent from a build."""
-    mods = [__import__("firmware.app", None, None, ["CONFIG"]), planner]
-    for name in SOURCES:
-        try:
-            mods.append(__import__("firmware.providers." + name, None, None, ["CONFIG"]))
-        except ImportError:
-            pass
-    hal_mod = getattr(hal, "CONFIG_MODULE", None)
-    if hal_mod is not None:
-        mods.append(hal_mod)
-    else:
-        try:
-            from . import hal_esp32
-
-            mods.append(hal_esp32)
-        except ImportError:  # no `machine` here: not on a board
-            pass
-    return config.schema(mods)
 
 
 def relay_level(cfg, load_on):
@@ -100,21 +63,29 @@ def relay_level(cfg, load_on):
     return bool(load_on) != bool(cfg.get("relay.inverted", False))
 
 
-def _path(root, name):
-    return config.join(root, name)
+class AppState(planner.State):
+    """planner.State plus the transitions only the app makes (relay written, override)."""
 
+    def relay_written(self, on, now_s, counted):
+        if counted:
+            self.switches_today += 1
+        self.relay_on = on
+        if on:
+            self.on_since_s = now_s
+        else:
+            self.off_since_s = now_s
 
-def _remove(path):
-    try:
-        os.remove(path)
-    except OSError:
-        pass
+    def set_override(self, on, until_s):
+        self.override_on = on
+        self.override_until_s = until_s
+
+    def new_day(self):
+        self.switches_today = 0
 
 
 class App:
     def __init__(self, hal, cfg=None, provider=None):
         self.hal = hal
-        self._log_file = _path(hal.root, LOG_FILE)
         self.log = Log(hal.clock.now_s, self._sink)
         self.timeline_hook = None  # callable(t_s, on, reason) at every relay decision
         self.on_healthy = None  # callable() once, after HEALTHY_MS of uptime
@@ -124,9 +95,8 @@ class App:
         self.cfg = None
         self.config_warnings = []
         self.provider = None
-        self.provider_state = {}
+        self.provider_state = {}  # the provider's own dict, saved as the cache's extras
         self.schedule = None
-        self.extras = {}
         self.plan = None
         self.state = None
         self.booted = False
@@ -145,32 +115,49 @@ class App:
         self._led = None
         self._status_text = None
         self._started_ms = ticks_ms()
-        self._deferred = False
+        self._last_now = 0
+        self.net = NetLoop(self)
 
     # -- logging to the HAL sink and a small file on flash ------------------------------
     def _sink(self, line):
         self.hal.log_sink(line)
-        if not self.persist:
-            return
-        try:
-            try:
-                if os.stat(self._log_file)[6] > LOG_FILE_MAX:
-                    os.rename(self._log_file, self._log_file + ".1")
-            except OSError:
-                pass
-            with open(self._log_file, "a") as f:
-                f.write(line + "\n")
-        except OSError:
-            pass  # a full flash must not stop the relay
+        if self.persist:
+            flashstate.append_log(self.hal.root, line)
 
     # -- configuration ---------------------------------------------------------------------
+    def _load_config(self):
+        """config.json, validating only the sources in use: importing every provider just for
+        its schema would cost the ESP32 tens of KB of heap. Other providers' settings are
+        kept as they are (so a save from the REPL does not lose them)."""
+        raw = {}
+        try:
+            with open(config.join(self.hal.root, config.CONFIG_FILE)) as f:
+                raw = json.load(f)
+        except (OSError, ValueError, MemoryError):
+            pass  # config.load reports a corrupt file
+        raw = raw if isinstance(raw, dict) else {}
+        src = raw.get("source", "arcadia")
+        used = [src if src in SOURCES else "arcadia"]
+        if raw.get("fallback.rateplan") and "rateplan" not in used:
+            used.append("rateplan")
+        cfg, warnings = config.load(self.hal.root, settings_fields(self.hal, used))
+        for k, v in raw.items():
+            head = k.split(".")[0]
+            if head in SOURCES and head not in used and k not in cfg:
+                cfg[k] = v
+                warnings = [w for w in warnings if not w.startswith(k + ":")]
+        return cfg, warnings
+
     def _configure(self, cfg):
-        fields = settings_fields(self.hal)
         warnings = []
         if cfg is None:
-            cfg, warnings = config.load(self.hal.root, fields)
+            cfg, warnings = self._load_config()
         else:
-            full = config.defaults(fields)
+            src = cfg.get("source", "arcadia")
+            used = [src] if src in SOURCES else []
+            if cfg.get("fallback.rateplan") and "rateplan" not in used:
+                used.append("rateplan")
+            full = config.defaults(settings_fields(self.hal, used))
             full.update(cfg)
             cfg = full
         self.cfg = cfg
@@ -182,7 +169,12 @@ class App:
         except ValueError as e:
             self.log.warn("config", "tz: %s; using UTC" % exc_text(e))
             self.zone = tz.Zone("UTC0")
-        self.policy = planner.Policy.from_config(cfg)
+        try:
+            self.policy = planner.Policy.from_config(cfg)
+        except ValueError as e:  # ConfigError from a combination of settings
+            self.log.warn("config", "%s; using the default policy" % exc_text(e))
+            self.config_warnings.append(str(e))
+            self.policy = planner.Policy.from_config({"safe_state": cfg["safe_state"]})
         self.provider = self._provider_in
         if self.provider is None:
             try:
@@ -199,8 +191,13 @@ class App:
 
     def apply_config(self, cfg):
         """New settings from the REPL: re-plan now, re-time the next fetch."""
-        self._provider_in = None if self._provider_in is None else self._provider_in
+        if not self.booted:
+            self._cfg_in = cfg
+            return
+        inverted = self.cfg.get("relay.inverted")
         self._configure(cfg)
+        if bool(self.cfg.get("relay.inverted")) != bool(inverted) and self.load_on is not None:
+            self.hal.relay.set(relay_level(self.cfg, self.load_on))  # same load, new wiring
         now = self.hal.clock.now_s()
         self._retime_fetch(now)
         self._settle(now)
@@ -212,10 +209,11 @@ class App:
         self._configure(self._cfg_in)
         self.store = Store(hal.root, log=self.log)
         self.schedule, extras = self.store.load()
-        self.extras = extras or {}
+        self.provider_state = dict(extras or {})
         if self.store.last_error:
             self.log.warn("cache", "not used: %s" % self.store.last_error)
-        self.state = planner.State()
+        self.state = AppState()
+        self.state.build_s = EARLIEST_S
         now = hal.clock.now_s()
         self._load_override(now)
         self.booted = True
@@ -224,7 +222,8 @@ class App:
         s = self.schedule
         self.log.info("boot", "v%s source %s, cache %s" % (
             VERSION, self.cfg["source"],
-            "%d intervals to %s" % (len(s), s.end_s) if s is not None and len(s) else "empty"))
+            "%d intervals to %s" % (len(s), format_iso(s.end_s)) if s is not None and len(s)
+            else "empty"))
 
     def _retime_fetch(self, now):
         s = self.schedule
@@ -247,11 +246,15 @@ class App:
         if hal.button.pressed():
             self._button(now)
         self._settle(now)
-        self._network(now)
+        self.net.network(now)
         now2 = hal.clock.now_s()  # a fetch takes time; NTP may move the clock
         if now2 != now:
             self._settle(now2)
-        return self._next_wake(now2)
+        return self.net.next_wake(now2)
+
+    def fetch_now(self):
+        """Fetch, merge, cache and re-plan now. True on success (see netloop.py)."""
+        return self.net.fetch_now()
 
     async def run(self, until_s=None):
         """step() and sleep, forever (or until the clock reaches until_s: the simulator)."""
@@ -287,10 +290,12 @@ class App:
         self._snapshot()
 
     def _update_trust(self, now):
-        ok = self.hal.clock.valid() and now >= EARLIEST_S
+        if now < self._last_now:  # the clock went back (NTP): plan again from the new now
+            self._dirty = True
+        self._last_now = now
         s = self.schedule
-        if ok and s is not None and s.fetched_s and now < s.fetched_s - CLOCK_SKEW_S:
-            ok = False
+        ok = bool(self.hal.clock.valid()) and planner.clock_trusted(
+            now, EARLIEST_S, s.fetched_s if s is not None else 0)
         if ok != self.clock_trusted:
             self.log.info("clock", "valid" if ok else "not valid: relay follows safe_state")
             self._dirty = True
@@ -300,29 +305,60 @@ class App:
     def _replan(self, now):
         day_start = self.zone.day_start(now)
         if self._day_end_s is not None and now >= self._day_end_s:
-            self.state.switches_today = 0
+            self.state.new_day()
         self._day_end_s = self.zone.next_day_start(now)
         sched = self.schedule if self.schedule is not None else Schedule()
         if len(sched) and sched.base_s < day_start - KEEP_HISTORY_S:
             sched.drop_before(day_start - KEEP_HISTORY_S)
-        self.plan = planner.plan(sched, self.policy, now, self.state, self.zone)
+        self.plan = planner.plan(sched, self.policy, now, self.state, self.zone,
+                                 self._rate_plan(now))
         self._dirty = False
+
+    def _rateplan_module(self):
+        """The static rate plan provider when it is the source or the fallback, else None."""
+        if self.cfg["source"] != "rateplan" and not self.cfg["fallback.rateplan"]:
+            return None
+        try:
+            from .providers import rateplan
+
+            return rateplan
+        except ImportError:
+            return None
+
+    def _rate_plan(self, now):
+        if self.cfg["source"] == "rateplan" or not self.cfg["fallback.rateplan"]:
+            return None
+        rp = self._rateplan_module()
+        if rp is None:
+            return None
+        try:
+            return rp.fetch(None, self.cfg, now, self.provider_state)
+        except ValueError as e:  # ProviderError: a rate plan the config cannot describe
+            self.log.warn("plan", "rate plan fallback unusable: %s" % exc_text(e))
+            return None
+
+    def _extras(self):
+        """The provider state that can be stored as JSON (counters, ids; not objects)."""
+        out = {}
+        for k, v in self.provider_state.items():
+            if v is None or isinstance(v, (bool, int, float, str, list)):
+                out[k] = v
+        return out
 
     def _apply(self, now, on, reason):
         on = bool(on)
         if on != self.load_on:
             self.hal.relay.set(relay_level(self.cfg, on))
-            st = self.state
             if self.load_on is not None:
                 self.switches += 1
-                st.switches_today += 1
+            if self.load_on and not on and self.relay_since_s is not None:
+                rp = self._rateplan_module()  # the rate plan's tiers count the energy used
+                if rp is not None:
+                    rp.add_on_time(self.provider_state, self.cfg, now, now - self.relay_since_s,
+                                   self.zone)
+            self.state.relay_written(on, now, self.load_on is not None)
             self.load_on = on
             self.relay_since_s = now
-            st.relay_on = on
-            if on:
-                st.on_since_s = now
-            else:
-                st.off_since_s = now
             self.log.info("relay", "%s: %s" % ("on" if on else "off", reason))
         if (on, reason) != self._decision:
             self._decision = (on, reason)
@@ -375,167 +411,26 @@ class App:
             self.log.info("override", "button: %s for %d min" % ("on" if on else "off", minutes))
 
     def _set_override(self, on, until_s):
-        self.state.override_on = on
-        self.state.override_until_s = until_s
+        self.state.set_override(on, until_s)
         self._dirty = True
         if self.persist:
-            try:
-                path = _path(self.hal.root, OVERRIDE_FILE)
-                with open(path + ".tmp", "w") as f:
-                    json.dump({"on": on, "until_s": until_s}, f)
-                os.rename(path + ".tmp", path)
-            except OSError:
-                pass
+            flashstate.save_override(self.hal.root, on, until_s)
 
     def _clear_override(self):
-        self.state.override_on = None
-        self.state.override_until_s = None
-        self._dirty = True
-        if self.persist:
-            _remove(_path(self.hal.root, OVERRIDE_FILE))
+        self._set_override(None, None)
 
     def _load_override(self, now):
-        try:
-            with open(_path(self.hal.root, OVERRIDE_FILE)) as f:
-                ov = json.load(f)
-            until = int(ov["until_s"])
-            on = bool(ov["on"])
-        except (OSError, ValueError, KeyError, TypeError):
-            return
-        if until > now:
-            self.state.override_on = on
-            self.state.override_until_s = until
-            self.log.info("override", "restored: %s" % ("on" if on else "off"))
-        else:
-            _remove(_path(self.hal.root, OVERRIDE_FILE))
+        ov = flashstate.load_override(self.hal.root, now)
+        if ov is not None:
+            self.state.set_override(ov[0], ov[1])
+            self.log.info("override", "restored: %s" % ("on" if ov[0] else "off"))
 
     # -- network ---------------------------------------------------------------------------
-    def _switch_soon(self, now):
-        u = self.until_s
-        return u is not None and u - now < self.cfg["fetch.budget_s"]
-
-    def _network(self, now):
-        hal, cfg = self.hal, self.cfg
-        needs_net = self.provider is None or getattr(self.provider, "NEEDS_NETWORK", True)
-        if self._switch_soon(now):
-            self._deferred = True
-            return
-        self._deferred = False
-        if not hal.net.up():
-            if not cfg["wifi.ssid"] or not self.wifi_backoff.ready(now):
-                if needs_net:
-                    return
-            else:
-                self.log.info("wifi", "connecting to %s" % cfg["wifi.ssid"])
-                if hal.net.connect(cfg["wifi.ssid"], cfg["wifi.password"], cfg["wifi.timeout_s"]):
-                    self.wifi_backoff.ok()
-                    self.log.info("wifi", "connected")
-                else:
-                    t = self.wifi_backoff.fail(hal.clock.now_s())
-                    self.log.warn("wifi", "connection failed; retry at %d" % t)
-                    if needs_net:
-                        return
-                now = hal.clock.now_s()
-        if hal.net.up() and (not hal.clock.valid() or now >= self._next_sync_s) and \
-                self.ntp_backoff.ready(now) and not self._switch_soon(now):
-            if hal.clock.sync():
-                self.ntp_backoff.ok()
-                now = hal.clock.now_s()
-                self._next_sync_s = now + cfg["ntp.resync_h"] * 3600
-                self.log.info("clock", "synchronised")
-                self._settle(now)
-            else:
-                t = self.ntp_backoff.fail(now)
-                self.log.warn("clock", "NTP failed; retry at %d" % t)
-        if self.provider is not None and now >= self.next_fetch_s and self.clock_trusted and \
-                (hal.net.up() or not needs_net) and not self._switch_soon(now):
-            self.fetch_now()
-
-    def fetch_now(self):
-        """Fetch, merge, cache and re-plan now. True on success. Errors are logged and backed
-        off; the last good schedule stays in use."""
-        if not self.booted:
-            self.boot()
-        hal, cfg = self.hal, self.cfg
-        now = hal.clock.now_s()
-        if self.provider is None:
-            self.log.warn("fetch", "no price source")
-            return False
-        if not self.clock_trusted:
-            self.log.warn("fetch", "skipped: clock not valid")
-            return False
-        from . import http  # not needed until the first fetch
-
-        client = http.Client(hal.net.open, ca_file=cfg["tls.ca_file"] or None,
-                             verify=cfg["tls.verify"], timeout_s=cfg["fetch.timeout_s"],
-                             log=self.log)
-        self.fetches += 1
-        try:
-            new = self.provider.fetch(client, cfg, now, self.provider_state)
-            if new is None or not len(new):
-                raise ValueError("no prices in the answer")
-        except Exception as e:  # the supervisor: any fetch failure is a state, not an exit
-            gc.collect()
-            self.fetch_failures += 1
-            t = hal.clock.now_s()
-            self.next_fetch_s = self.cadence.failed(t, getattr(e, "retry_after_s", None))
-            msg = exc_text(e)
-            self.last_fetch = {"t_s": t, "ok": False, "msg": msg}
-            self.log.warn("fetch", "failed: %s; retry in %d s" % (msg, self.next_fetch_s - t))
-            self._snapshot()
-            return False
-        finally:
-            close = getattr(client, "close", None)
-            if close is not None:
-                close()
-        self.cadence.succeeded()
-        t = hal.clock.now_s()
-        merged = self.schedule.merge(new) if self.schedule is not None else new
-        merged.fetched_s = t
-        keep = self.zone.day_start(t) - KEEP_HISTORY_S
-        if len(merged) and merged.base_s < keep:
-            merged.drop_before(keep)
-        changed = self.schedule is None or not merged.same_as(self.schedule)
-        self.schedule = merged
-        gc.collect()
-        try:
-            wrote = self.store.save(merged, self.extras)
-        except (OSError, ValueError) as e:
-            wrote = False
-            self.log.error("cache", "not saved: %s" % exc_text(e))
-        if changed:
-            self._dirty = True
-        self._retime_fetch(t)
-        msg = "%d intervals to %d%s" % (len(merged), merged.end_s,
-                                        "" if changed else ", unchanged")
-        self.last_fetch = {"t_s": t, "ok": True, "msg": msg}
-        self.log.info("fetch", "ok: %s%s; next at %d" % (msg, ", saved" if wrote else "",
-                                                         self.next_fetch_s))
-        self._settle(t)
-        return True
-
-    def _next_wake(self, now):
-        wake = now + MAX_SLEEP_S
-        for t in (self.until_s, self._day_end_s, self.state.override_until_s):
-            if t is not None and t < wake:
-                wake = t
-        if self._deferred:  # network work waits for the switch at until_s
-            return wake if wake > now else now + 1
-        hal = self.hal
-        needs_net = self.provider is not None and getattr(self.provider, "NEEDS_NETWORK", True)
-        net_ok = hal.net.up() or not needs_net
-        if self.provider is not None and self.clock_trusted and net_ok and \
-                self.next_fetch_s < wake:
-            wake = self.next_fetch_s
-        if not hal.net.up() and self.cfg["wifi.ssid"] and self.wifi_backoff.next_s < wake:
-            wake = self.wifi_backoff.next_s
-        if hal.net.up() and not hal.clock.valid() and self.ntp_backoff.next_s < wake:
-            wake = self.ntp_backoff.next_s
-        return wake if wake > now else now + 1
-
     # -- reports ---------------------------------------------------------------------------
     def status(self):
         """A snapshot of the state (plain types; plug.status() and status.json use it)."""
+        if not self.booted:
+            return {"version": VERSION, "booted": False, "relay_on": None}
         now = self.hal.clock.now_s()
         s = self.schedule
         st = self.state
@@ -560,19 +455,13 @@ class App:
         if not self.persist:
             return
         snap = self.status()
-        for k in ("now_s", "mem_free", "price_u", "wifi"):  # change every step: not a change
+        for k in ("now_s", "mem_free", "price_u", "wifi", "until_s"):  # not worth a flash write
             snap.pop(k, None)
         text = json.dumps(snap)
         if text == self._status_text:
             return
         self._status_text = text
-        path = _path(self.hal.root, STATUS_FILE)
-        try:
-            with open(path + ".tmp", "w") as f:
-                f.write(text)
-            os.rename(path + ".tmp", path)
-        except OSError:
-            pass
+        flashstate.write_status(self.hal.root, text)
 
     def plan_rows(self, hours=24):
         """[(start_s, end_s, on, price_u or None, reason)] from now over `hours`, split where

@@ -157,24 +157,34 @@ def start(hal, cfg, make_app, run_app, sleep=sleep_ms):
         return "reset"
 
 
-def main(root="/"):  # pragma: no cover - the device entry point (main.py)
+def main(root="/", make_hal=None):  # pragma: no cover - the device entry point (main.py)
+    """Load the settings, build the HAL (hal_esp32.Hal, or make_hal(cfg, root) - e.g. an
+    emulated board) and start the app under the guard."""
     import asyncio
 
     from . import config as config_mod
-    from . import hal_esp32
 
+    hal_mod = None
+    if make_hal is None:
+        try:
+            from . import hal_esp32 as hal_mod
+        except ImportError as e:  # not a board (the unix port has no `network`): REPL only
+            print("boot_guard: no ESP32 hardware here (%s); app not started" % exc_text(e))
+            return "no hardware"
+        make_hal = hal_mod.Hal
     try:
-        from .app import settings_fields
+        from . import app as app_mod  # its settings (safe_state) and the HAL's (pins) only
 
-        cfg, _warnings = config_mod.load(root, settings_fields())  # the app logs warnings
+        mods = [app_mod] + ([hal_mod] if hal_mod is not None else [])
+        cfg, _warnings = config_mod.load(root, config_mod.schema(mods))  # the app logs them
     except Exception as e:  # a broken image: still guard the relay with the defaults
         print("boot_guard: settings not loaded: " + exc_text(e))
-        cfg = config_mod.defaults(config_mod.schema([hal_esp32]))
+        cfg = config_mod.defaults(config_mod.schema([hal_mod] if hal_mod else []))
     try:
-        hal = hal_esp32.Hal(cfg, root)
+        hal = make_hal(cfg, root)
     except (ValueError, OSError) as e:  # a bad pin in config.json: the default board
         print("boot_guard: hardware settings rejected (%s); default pins" % exc_text(e))
-        hal = hal_esp32.Hal({}, root)
+        hal = make_hal({}, root)
 
     def make(h, _cfg):
         from . import app as app_mod

@@ -229,6 +229,8 @@ class Wdt:
 class Hal:
     """The ESP32 HAL. `cfg` is the loaded settings dict (pins, polarity, NTP host)."""
 
+    CONFIG = CONFIG  # app.settings_fields() takes the hardware settings from the HAL
+
     def __init__(self, cfg=None, root="/"):
         cfg = cfg or {}
         self.root = root

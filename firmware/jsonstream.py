@@ -69,7 +69,6 @@ _S_END = const(6)  # only whitespace until the end of the data
 _OBJ = const(0)
 _ARR = const(1)
 
-_EXPECT = ("a value", "a value or ']'", "a key or '}'", "a key", "':'", None, "end of data")
 
 
 # Byte classes for the dispatch loop (tests/test_jsonstream.py rebuilds these tables from the
@@ -91,7 +90,14 @@ _CLS = (
     b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
     b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x04\x00\x06\x00\x00\x00\x00\x00\x00"
     b"\x00\x00\x0a\x00\x00\x00\x00\x00\x00\x00\x0a\x00\x00\x00\x00\x00\x0a\x00\x00\x00"
-    b"\x00\x00\x00\x03\x00\x05\x00\x00") + bytes(128)
+    b"\x00\x00\x00\x03\x00\x05\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+    b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+    b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+    b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+    b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+    b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+    b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00")
+
 
 # Number grammar as a DFA: classes '-'=1 '0'=2 '1-9'=3 '.'=4 'eE'=5 '+'=6, anything else ends
 # the token. States: 0 start, 1 '-', 2 leading 0, 3 int digits, 4 '.', 5 fraction, 6 'e',
@@ -102,19 +108,26 @@ _NCLS = (
     b"\x00\x00\x00\x06\x00\x01\x04\x00\x02\x03\x03\x03\x03\x03\x03\x03\x03\x03\x00\x00"
     b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x05\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
     b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
-    b"\x00\x05") + bytes(154)
-# _NTAB[state * 8 + class] -> next state
+    b"\x00\x05\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+    b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+    b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+    b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+    b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+    b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+    b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+    b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00")
+# _NTAB[8 * state + class] -> 8 * next state (kept multiplied: one add per byte)
 _NTAB = (
-    b"\x09\x01\x02\x03\x09\x09\x09\x09"  # 0
-    b"\x09\x09\x02\x03\x09\x09\x09\x09"  # 1
-    b"\x09\x09\x09\x09\x04\x06\x09\x09"  # 2
-    b"\x09\x09\x03\x03\x04\x06\x09\x09"  # 3
-    b"\x09\x09\x05\x05\x09\x09\x09\x09"  # 4
-    b"\x09\x09\x05\x05\x09\x06\x09\x09"  # 5
-    b"\x09\x07\x08\x08\x09\x09\x07\x09"  # 6
-    b"\x09\x09\x08\x08\x09\x09\x09\x09"  # 7
-    b"\x09\x09\x08\x08\x09\x09\x09\x09"  # 8
-    b"\x09\x09\x09\x09\x09\x09\x09\x09"  # 9
+    b"\x48\x08\x10\x18\x48\x48\x48\x48"  # 0
+    b"\x48\x48\x10\x18\x48\x48\x48\x48"  # 1
+    b"\x48\x48\x48\x48\x20\x30\x48\x48"  # 2
+    b"\x48\x48\x18\x18\x20\x30\x48\x48"  # 3
+    b"\x48\x48\x28\x28\x48\x48\x48\x48"  # 4
+    b"\x48\x48\x28\x28\x48\x30\x48\x48"  # 5
+    b"\x48\x38\x40\x40\x48\x48\x38\x48"  # 6
+    b"\x48\x48\x40\x40\x48\x48\x48\x48"  # 7
+    b"\x48\x48\x40\x40\x48\x48\x48\x48"  # 8
+    b"\x48\x48\x48\x48\x48\x48\x48\x48"  # 9
 )
 _NUM_OK = const(0x12C)  # bit mask of the accepting states 2, 3, 5, 8
 
@@ -183,8 +196,8 @@ class _Lexer:
             self.reading = True
             data = self.src(self.size)
             self.reading = False
-            if isinstance(data, str):
-                data = data.encode()
+            if not isinstance(data, bytes):  # str from a text file, bytearray, memoryview
+                data = data.encode() if isinstance(data, str) else bytes(data)
             k = len(data) if data else 0
             if k:
                 self.buf = data
@@ -333,7 +346,7 @@ class _Lexer:
                 ct = ncls[buf[j]]
                 if not ct:
                     break
-                st = ntab[(st << 3) + ct]
+                st = ntab[st + ct]
                 j += 1
             if j > i:
                 size += j - i
@@ -348,10 +361,10 @@ class _Lexer:
             i = 0
             if not n:
                 break
-        if not (_NUM_OK >> st) & 1:
+        if not (_NUM_OK >> (st >> 3)) & 1:
             raise JSONError("invalid number", start)
         tok = b"".join(parts)
-        return (int(tok) if st < 4 else float(tok)), i
+        return (int(tok) if st < 32 else float(tok)), i
 
     def literal(self, i, lit):
         """true/false/null possibly crossing chunks; returns the index after it."""
@@ -435,14 +448,21 @@ def _parse(lx, root, pairs, max_depth, max_token):
         n = lx.n
         i = 0
         state = _S_VALUE
-        depth = 0
+        depth = 0  # 4 * nesting depth: the stack's fill level
+        maxd = 4 * max_depth
         kind = _ARR
         node = None  # trie node of the current container (None: not on any path)
         cur = None  # container being built, or None
         key = None  # pending key of `cur` when it is a dict
         mk = -1  # path index if `cur` is the root of a match
         tgt = root  # trie node of the next value
+        # the parents' (kind, node, cur, mk), 4 slots per level; reused, so that skipping
+        # containers allocates nothing (MicroPython's allocator is slow with churn of
+        # multi-block garbage such as one tuple per container)
         stack = []
+        # keys seen before -> their str (bytes chunks only: bytearray slices are unhashable);
+        # saves checking and decoding the same few member names again and again
+        kc = {} if isinstance(buf, bytes) else None
         while True:
             if i >= n:
                 n = lx.fill()
@@ -454,6 +474,8 @@ def _parse(lx, root, pairs, max_depth, max_token):
             t = cls[c]
             if t == _C_WS:
                 i += 1
+                while i < n and buf[i] == 0x20:  # indentation runs
+                    i += 1
                 continue
             if t == _C_STR:
                 if state in (_S_OBJ0, _S_KEY):
@@ -463,11 +485,29 @@ def _parse(lx, root, pairs, max_depth, max_token):
                     iskey = False
                     want = cur is not None or (tgt is not None and tgt[2] >= 0)
                 else:
-                    raise _unexpected(lx, i, state, kind)
+                    raise _unexpected(lx, i, state)
                 j = buf.find(b'"', i + 1, n)
                 if j > i and j - i <= mt1 and buf.find(b"\\", i + 1, j) < 0:
+                    # plain run: no control bytes; only ASCII here (decoding and comparing
+                    # lengths is cheaper than max()), anything else takes the strict path
                     s = buf[i + 1:j]
-                    if s and (min(s) < 32 or max(s) > 127):
+                    kv = iskey and kc is not None
+                    v = kc.get(s) if kv else None
+                    if v is not None:
+                        pass
+                    elif s and min(s) < 32:
+                        j = -1
+                    elif want or kv:
+                        try:
+                            v = s.decode()
+                        except UnicodeError:
+                            j = -1
+                        else:
+                            if len(v) != j - i - 1:
+                                j = -1
+                            elif kv and len(kc) < 64:
+                                kc[s] = v
+                    elif s and max(s) > 127:
                         j = -1
                 else:
                     j = -1
@@ -476,7 +516,8 @@ def _parse(lx, root, pairs, max_depth, max_token):
                     buf = lx.buf
                     n = lx.n
                 else:
-                    v = s.decode() if want else None
+                    if not want:
+                        v = None
                     i = j + 1
                 if iskey:
                     if cur is not None:
@@ -485,17 +526,23 @@ def _parse(lx, root, pairs, max_depth, max_token):
                         tgt = node[0].get(v)
                     else:
                         tgt = None
-                    state = _S_COLON
+                    if i < n and buf[i] == 0x3A:  # the usual ':' (and space) taken here
+                        i += 1
+                        state = _S_VALUE
+                        if i < n and buf[i] == 0x20:
+                            i += 1
+                    else:
+                        state = _S_COLON
                     continue
             elif t == _C_COLON:
                 if state != _S_COLON:
-                    raise _unexpected(lx, i, state, kind)
+                    raise _unexpected(lx, i, state)
                 state = _S_VALUE
                 i += 1
                 continue
             elif t == _C_COMMA:
                 if state != _S_AFTER:
-                    raise _unexpected(lx, i, state, kind)
+                    raise _unexpected(lx, i, state)
                 if kind == _OBJ:
                     state = _S_KEY
                 else:
@@ -505,34 +552,39 @@ def _parse(lx, root, pairs, max_depth, max_token):
                 continue
             elif t == _C_NUM:
                 if state > _S_ARR0:
-                    raise _unexpected(lx, i, state, kind)
+                    raise _unexpected(lx, i, state)
                 j = i
                 st = 0
                 while j < n:
                     ct = ncls[buf[j]]
                     if not ct:
                         break
-                    st = ntab[(st << 3) + ct]
+                    st = ntab[st + ct]
                     j += 1
                 if j >= n and not lx.eof or j - i > max_token:
                     v, i = lx.number(i, max_token)
                     buf = lx.buf
                     n = lx.n
                 else:
-                    if not (_NUM_OK >> st) & 1:
+                    if not (_NUM_OK >> (st >> 3)) & 1:
                         raise lx.error("invalid number", i)
                     if cur is not None or (tgt is not None and tgt[2] >= 0):
-                        v = int(buf[i:j]) if st < 4 else float(buf[i:j])
+                        v = int(buf[i:j]) if st < 32 else float(buf[i:j])
                     else:
                         v = None
                     i = j
             elif t in (_C_OPEN_OBJ, _C_OPEN_ARR):
                 if state > _S_ARR0:
-                    raise _unexpected(lx, i, state, kind)
-                if depth >= max_depth:
+                    raise _unexpected(lx, i, state)
+                if depth >= maxd:
                     raise lx.error("nesting deeper than max_depth=%d" % max_depth, i)
-                stack.append((kind, node, cur, mk))
-                depth += 1
+                if depth >= len(stack):
+                    stack.extend((None, None, None, None))
+                stack[depth] = kind
+                stack[depth + 1] = node
+                stack[depth + 2] = cur
+                stack[depth + 3] = mk
+                depth += 4
                 if cur is not None:
                     v = {} if t == _C_OPEN_OBJ else []
                     if kind == _OBJ:
@@ -562,19 +614,35 @@ def _parse(lx, root, pairs, max_depth, max_token):
                 else:
                     ok = kind == _ARR and state in (_S_ARR0, _S_AFTER)
                 if not ok or not depth:
-                    raise _unexpected(lx, i, state, kind)
+                    raise _unexpected(lx, i, state)
                 v = cur
                 k = mk
-                kind, node, cur, mk = stack.pop()
-                depth -= 1
-                state = _S_AFTER if depth else _S_END
+                depth -= 4
+                kind = stack[depth]
+                node = stack[depth + 1]
+                cur = stack[depth + 2]
+                mk = stack[depth + 3]
+                stack[depth + 2] = None
                 i += 1
                 if k >= 0:
                     yield (k, v) if pairs else v
+                if not depth:
+                    state = _S_END
+                elif i < n and buf[i] == 0x2C:  # the usual ',' (and space) taken here
+                    i += 1
+                    if kind == _OBJ:
+                        state = _S_KEY
+                    else:
+                        state = _S_VALUE
+                        tgt = node[1] if node is not None else None
+                    if i < n and buf[i] == 0x20:
+                        i += 1
+                else:
+                    state = _S_AFTER
                 continue
             elif t == _C_LIT:
                 if state > _S_ARR0:
-                    raise _unexpected(lx, i, state, kind)
+                    raise _unexpected(lx, i, state)
                 if c == 0x74:
                     lit = b"true"
                     v = True
@@ -591,7 +659,7 @@ def _parse(lx, root, pairs, max_depth, max_token):
                     buf = lx.buf
                     n = lx.n
             else:
-                raise _unexpected(lx, i, state, kind)
+                raise _unexpected(lx, i, state)
             # a scalar value v just ended
             if cur is not None:
                 if kind == _OBJ:
@@ -600,7 +668,19 @@ def _parse(lx, root, pairs, max_depth, max_token):
                     cur.append(v)
             elif tgt is not None and tgt[2] >= 0:
                 yield (tgt[2], v) if pairs else v
-            state = _S_AFTER if depth else _S_END
+            if not depth:
+                state = _S_END
+            elif i < n and buf[i] == 0x2C:  # the usual ',' (and space) taken here
+                i += 1
+                if kind == _OBJ:
+                    state = _S_KEY
+                else:
+                    state = _S_VALUE
+                    tgt = node[1] if node is not None else None
+                if i < n and buf[i] == 0x20:
+                    i += 1
+            else:
+                state = _S_AFTER
         if state != _S_END:
             raise JSONError("truncated data" if lx.base else "no data", lx.base)
     except JSONError:
@@ -612,13 +692,9 @@ def _parse(lx, root, pairs, max_depth, max_token):
         raise JSONError("cannot parse (%s)" % type(e).__name__, lx.base)
 
 
-def _unexpected(lx, i, state, kind):
-    c = lx.buf[i]
-    if state == _S_AFTER:
-        want = "',' or '}'" if kind == _OBJ else "',' or ']'"
-    else:
-        want = _EXPECT[state]
-    return lx.error("expected %s, got %s" % (want, _show(c)), i)
+def _unexpected(lx, i, state):
+    what = "data after the value: %s" if state == _S_END else "unexpected %s"
+    return lx.error(what % _show(lx.buf[i]), i)
 
 
 def items(source, path, max_depth=MAX_DEPTH, max_token=MAX_TOKEN, bufsize=BUFSIZE):

@@ -5,6 +5,10 @@
     p.at(t_s)             (on, reason, until_s)  until_s = end of that segment (None past the end)
     p.next_change(t_s)    first time after t_s at which `on` changes (p.end_s if none: re-plan)
 
+Helpers: policy.py (the "policy.*" settings -> Policy; CONFIG and Policy are re-exported here),
+cheapest.py (the exact selections), windows.py (local HH:MM windows, segment timelines),
+tz.py (local days).
+
 `on` is the LOAD state. Inverting it for wiring where the load runs while the relay is released
 (`relay.inverted`) is the app's job, active-low pins the HAL's: the planner never inverts.
 
@@ -49,144 +53,14 @@ Worth persisting across a restart: the override (the app does) and block_start_s
 (optional: without them a block cut by a reboot is simply re-planned).
 """
 
-from .config import ConfigError, Field
+from .cheapest import cheapest, cheapest_block, cost_of  # noqa: F401 (re-exported)
 from .isotime import format_hm, format_ymd
-from .schedule import NO_PRICE, Schedule, format_price, price_u
-
-MODES = ("cheapest", "block", "deadline", "limits")
-PERIODS = ("day", "window", "rolling")
-RELATIVE = ("none", "below_mean", "percentile")
-
-CONFIG = (
-    Field("policy.mode", "dropdown", "cheapest", choices=MODES,
-          help="cheapest: N hours per period; block: cheapest contiguous block per period; "
-               "deadline: N hours before policy.deadline; limits: price limits only"),
-    Field("policy.hours", "number", 4, lo=0, hi=168, unit="h",
-          help="on time per period, block length, or time needed before the deadline"),
-    Field("policy.period", "dropdown", "day", choices=PERIODS,
-          help="day (local), window (policy.window) or rolling (policy.rolling_hours from now)"),
-    Field("policy.window", "text", "22:00-07:00", hi=16,
-          help="local HH:MM-HH:MM window for period=window (may cross midnight)"),
-    Field("policy.rolling_hours", "number", 24, lo=1, hi=168, integer=True, unit="h",
-          help="length of a rolling period"),
-    Field("policy.deadline", "text", "07:00", hi=5, help="local HH:MM for mode=deadline"),
-    Field("policy.energy_kwh", "number", 0, lo=0, hi=1000, unit="kWh",
-          help="deadline mode: energy needed (with policy.load_kw; 0 = use policy.hours)"),
-    Field("policy.load_kw", "number", 0, lo=0, hi=100, unit="kW", help="power of the load"),
-    Field("policy.on_below", "text", "", hi=16,
-          help="always on at or below this price (currency/kWh); empty = no limit"),
-    Field("policy.off_above", "text", "", hi=16,
-          help="never on above this price (currency/kWh); empty = no limit"),
-    Field("policy.relative", "dropdown", "none", choices=RELATIVE,
-          help="also on below the period mean, or at or below policy.percentile"),
-    Field("policy.percentile", "number", 25, lo=0, hi=100, integer=True, unit="%"),
-    Field("policy.min_on_min", "number", 0, lo=0, hi=1440, integer=True, unit="min"),
-    Field("policy.min_off_min", "number", 0, lo=0, hi=1440, integer=True, unit="min"),
-    Field("policy.max_switches", "number", 0, lo=0, hi=1000, integer=True,
-          help="relay changes per local day; 0 = unlimited"),
-    Field("policy.forced_on", "text", "", hi=64,
-          help="local windows always on, e.g. 06:00-07:00,18:00-19:00"),
-    Field("policy.forced_off", "text", "", hi=64, help="local windows always off"),
-    Field("policy.backup_hours", "text", "", hi=64,
-          help="local windows on when no price is known, e.g. 01:00-05:00"),
-)
-
-_FIELDS = {}
-for _f in CONFIG:
-    _FIELDS[_f.name] = _f
-
-
-def parse_windows(text, name="window"):
-    """'06:00-07:00, 22:00-01:00' -> [(start_min, end_min)]; end <= start crosses midnight."""
-    out = []
-    for part in (text or "").split(","):
-        part = part.strip()
-        if not part:
-            continue
-        ab = part.split("-")
-        if len(ab) != 2:
-            raise ConfigError("%s: %r is not HH:MM-HH:MM" % (name, part))
-        out.append((parse_hm(ab[0], name), parse_hm(ab[1], name)))
-    return out
-
-
-def parse_hm(text, name="time"):
-    hm = text.strip().split(":")
-    try:
-        if len(hm) != 2 or len(hm[1]) != 2:
-            raise ValueError
-        h, m = int(hm[0]), int(hm[1])
-    except ValueError:
-        raise ConfigError("%s: %r is not HH:MM" % (name, text))
-    if not (0 <= h <= 24 and 0 <= m < 60) or (h == 24 and m):
-        raise ConfigError("%s: %r is not a time of day" % (name, text))
-    return h * 60 + m
-
-
-class Policy:
-    """The decision rules, from the "policy.*" settings (plus the app's "safe_state")."""
-
-    def __init__(self):
-        self.mode = "cheapest"
-        self.need_s = 4 * 3600
-        self.period = "day"
-        self.window = (22 * 60, 7 * 60)
-        self.rolling_s = 24 * 3600
-        self.deadline_min = 7 * 60
-        self.on_below_u = None
-        self.off_above_u = None
-        self.relative = "none"
-        self.percentile = 25
-        self.min_on_s = 0
-        self.min_off_s = 0
-        self.max_switches = 0
-        self.forced_on = []
-        self.forced_off = []
-        self.backup = []
-        self.safe_on = False
-
-    @staticmethod
-    def from_config(cfg=None):
-        cfg = cfg or {}
-
-        def get(name):
-            f = _FIELDS[name]
-            v = cfg.get(name, f.default)
-            return f.check(v)
-
-        p = Policy()
-        p.mode = get("policy.mode")
-        hours = get("policy.hours")
-        p.need_s = int(hours * 3600 + 0.5)
-        p.period = get("policy.period")
-        w = parse_windows(get("policy.window"), "policy.window")
-        if len(w) != 1:
-            raise ConfigError("policy.window: one HH:MM-HH:MM window expected")
-        p.window = w[0]
-        p.rolling_s = get("policy.rolling_hours") * 3600
-        p.deadline_min = parse_hm(get("policy.deadline"), "policy.deadline")
-        kwh, kw = get("policy.energy_kwh"), get("policy.load_kw")
-        if kwh > 0 and kw > 0:
-            wh, w_ = int(kwh * 1000 + 0.5), int(kw * 1000 + 0.5)
-            p.need_s = -(-wh * 3600 // w_)
-        for key, attr in (("policy.on_below", "on_below_u"), ("policy.off_above", "off_above_u")):
-            v = get(key).strip()
-            if v:
-                try:
-                    setattr(p, attr, price_u(v))
-                except ValueError:
-                    raise ConfigError("%s: %r is not a price" % (key, v))
-        p.relative = get("policy.relative")
-        p.percentile = get("policy.percentile")
-        p.min_on_s = get("policy.min_on_min") * 60
-        p.min_off_s = get("policy.min_off_min") * 60
-        p.max_switches = get("policy.max_switches")
-        p.forced_on = parse_windows(get("policy.forced_on"), "policy.forced_on")
-        p.forced_off = parse_windows(get("policy.forced_off"), "policy.forced_off")
-        p.backup = parse_windows(get("policy.backup_hours"), "policy.backup_hours")
-        safe = cfg.get("safe_state", "off")
-        p.safe_on = safe is True or safe == "on" or safe == 1
-        return p
+from .policy import CONFIG, MODES, PERIODS, RELATIVE, Policy  # noqa: F401 (re-exported)
+from .schedule import NO_PRICE, Schedule, format_price
+from .windows import add as _add
+from .windows import daily_windows, parse_hm, parse_windows  # noqa: F401 (re-exported)
+from .windows import label as _wins_label
+from .windows import overlay as _overlay
 
 
 class State:
@@ -290,169 +164,6 @@ def _ord(n):
     return "%d%s" % (n, suf)
 
 
-def _merge(segs):
-    out = []
-    for seg in segs:
-        if seg[0] >= seg[1]:
-            continue
-        if out:
-            last = out[-1]
-            if last[1] == seg[0] and last[2] == seg[2] and last[3] == seg[3]:
-                out[-1] = (last[0], seg[1], last[2], last[3])
-                continue
-        out.append(seg)
-    return out
-
-
-def _overlay(segs, wins):
-    """Paint sorted, non-overlapping wins [(s, e, on, reason)] over a contiguous timeline."""
-    if not wins:
-        return segs
-    out = []
-    j, n = 0, len(wins)
-    for s, e, on, r in segs:
-        t = s
-        while t < e:
-            while j < n and wins[j][1] <= t:
-                j += 1
-            if j < n and wins[j][0] <= t:
-                w = wins[j]
-                end = w[1] if w[1] < e else e
-                out.append((t, end, w[2], w[3]))
-            else:
-                end = wins[j][0] if j < n and wins[j][0] < e else e
-                out.append((t, end, on, r))
-            t = end
-    return _merge(out)
-
-
-def daily_windows(spec, a, b, zone):
-    """Local windows [(start_min, end_min)] repeated every local day -> sorted, joined UTC
-    [(s, e)] overlapping [a, b), clipped to it. Edges follow DST (see tz.Zone.from_local)."""
-    if not spec:
-        return []
-    raw = []
-    d0 = zone.local_days(a) - 1
-    d1 = zone.local_days(b)
-    for d in range(d0, d1 + 1):
-        base = d * 86400
-        for sm, em in spec:
-            s = zone.from_local(base + sm * 60)
-            e = zone.from_local(base + (em if em > sm else em + 1440) * 60)
-            if e > a and s < b:
-                raw.append((s if s > a else a, e if e < b else b))
-    raw.sort()
-    out = []
-    for s, e in raw:
-        if out and s <= out[-1][1]:
-            if e > out[-1][1]:
-                out[-1] = (out[-1][0], e)
-        else:
-            out.append((s, e))
-    return out
-
-
-def _wins_label(spec):
-    return ",".join("%02d:%02d-%02d:%02d" % (s // 60, s % 60, e // 60, e % 60) for s, e in spec)
-
-
-# -- selection (exact) -----------------------------------------------------------------------
-def cheapest(pieces, need_s):
-    """Cheapest `need_s` seconds among pieces [(s, e, price_u)] (time order, disjoint).
-
-    Returns [(s, e, rank)] in time order; rank 1 = cheapest. The last piece taken is cut to
-    its earliest part; ties go to the earlier piece."""
-    n = len(pieces)
-    order = sorted(range(n), key=lambda k: (pieces[k][2], pieces[k][0]))
-    left = need_s
-    sel = []
-    for k in order:
-        if left <= 0:
-            break
-        s, e, _p = pieces[k]
-        if e - s > left:
-            e = s + left
-        sel.append((s, e, len(sel) + 1))
-        left -= e - s
-    sel.sort()
-    return sel
-
-
-def cost_of(pieces, intervals):
-    """sum(price_u * seconds) of `intervals` [(s, e, ...)] over pieces [(s, e, price_u)]."""
-    total = 0
-    for iv in intervals:
-        a, b = iv[0], iv[1]
-        for s, e, p in pieces:
-            lo = a if a > s else s
-            hi = b if b < e else e
-            if lo < hi:
-                total += p * (hi - lo)
-    return total
-
-
-def cheapest_block(pieces, length_s):
-    """(start_s, end_s, cost) of the cheapest contiguous `length_s` inside priced runs of
-    pieces [(s, e, price_u)], earliest on ties; None if no run is long enough."""
-    n = len(pieces)
-    best = None
-    i = 0
-    while i < n:
-        j = i  # the contiguous run i..k
-        while j + 1 < n and pieces[j + 1][0] == pieces[j][1]:
-            j += 1
-        r0, r1 = pieces[i][0], pieces[j][1]
-        if r1 - r0 >= length_s:
-            got = _best_in_run(pieces, i, j, length_s)
-            if best is None or got[2] < best[2]:
-                best = got
-        i = j + 1
-    return best
-
-
-def _best_in_run(pieces, i, j, L):
-    # prefix costs at piece starts
-    cum = [0]
-    for k in range(i, j + 1):
-        s, e, p = pieces[k]
-        cum.append(cum[-1] + p * (e - s))
-    r0, r1 = pieces[i][0], pieces[j][1]
-    last = r1 - L
-    best_t, best_c = None, None
-    # candidate starts, ascending: piece starts (a) and piece ends minus L (b), merged
-    ka = i  # piece whose start is the next candidate of kind a
-    kb = i  # piece whose end - L is the next candidate of kind b
-    p0 = i  # piece containing t      (moves forward only)
-    p1 = i  # piece containing t + L
-    while True:
-        ta = pieces[ka][0] if ka <= j else None
-        while kb <= j and pieces[kb][1] - L < r0:
-            kb += 1
-        tb = pieces[kb][1] - L if kb <= j else None
-        if ta is None and tb is None:
-            break
-        if tb is None or (ta is not None and ta <= tb):
-            t = ta
-            ka += 1
-            if tb == t:
-                kb += 1
-        else:
-            t = tb
-            kb += 1
-        if t > last:
-            break
-        while pieces[p0][1] <= t:
-            p0 += 1
-        u = t + L
-        while p1 < j and pieces[p1][1] <= u:
-            p1 += 1
-        c = (cum[p1 - i] + pieces[p1][2] * (u - pieces[p1][0])) - \
-            (cum[p0 - i] + pieces[p0][2] * (t - pieces[p0][0]))
-        if best_c is None or c < best_c:
-            best_t, best_c = t, c
-    return best_t, best_t + L, best_c
-
-
 # -- periods ---------------------------------------------------------------------------------
 def _periods(pol, now, end, zone):
     """[(start_s, end_s)] of the planning periods meeting [now, end)."""
@@ -488,7 +199,20 @@ def _periods(pol, now, end, zone):
 
 
 class _Ctx:
-    pass
+    """What one plan() call shares with its helpers."""
+
+    def __init__(self, pol, zone, now_s, sch, real, started):
+        self.pol, self.zone, self.now, self.sch = pol, zone, now_s, sch
+        self.real = real  # the real schedule when a rate plan fills its gaps, else None
+        self.prefix = "rate plan: " if real is not None else ""
+        self.r_above = "price above limit %s" % format_price(pol.off_above_u)
+        self.r_below = "price at or below limit %s" % format_price(pol.on_below_u)
+        self.r_backup = "backup hours %s: no prices" % _wins_label(pol.backup)
+        self.r_safe = "no prices: safe state %s" % _onoff(pol.safe_on)
+        self.lpe = sch.last_price_end()
+        self.started = started  # (start_s, end_s) of a started block, or None
+        self.end = now_s
+        self.blocks = []
 
 
 def _label(c, ps, pe):
@@ -515,15 +239,31 @@ def _ymd(t, zone):
     return format_ymd(t, zone.offset_at(t), "-")
 
 
+def _slices(sch, t0, t1):
+    """[(s, e, price_u)] of the schedule's intervals clipped to [t0, t1), gaps included as
+    NO_PRICE (Schedule.window as a list, with array access inlined: this is the hot loop)."""
+    out = []
+    n = len(sch.starts)
+    if n == 0 or t1 <= sch.base_s or t0 >= sch.end_s:
+        return out
+    base, starts, prices, end = sch.base_s, sch.starts, sch.prices, sch.end_s
+    i = sch.index_at(t0 if t0 > base else base)
+    s = base + starts[i]
+    while i < n and s < t1:
+        e = base + starts[i + 1] if i + 1 < n else end
+        out.append((s if s > t0 else t0, e if e < t1 else t1, prices[i]))
+        s = e
+        i += 1
+    return out
+
+
 def _plan_period(c, ps, pe, out):
     """Decide [max(ps, now), min(pe, end)) of one period; append segments to out."""
     pol, zone, sch = c.pol, c.zone, c.sch
     a = ps if ps > c.now else c.now
     b = pe if pe < c.end else c.end
-    pieces = []
-    for s, e, p, _i in sch.window(ps, pe):
-        if p != NO_PRICE:
-            pieces.append((s, e, p))
+    span = _slices(sch, ps, pe)
+    pieces = [x for x in span if x[2] != NO_PRICE]
     known = 0
     for s, e, _p in pieces:
         known += e - s
@@ -537,7 +277,7 @@ def _plan_period(c, ps, pe, out):
         for s, e, p in pieces:
             total += p * (e - s)
         thr = ("mean", total, known)
-        thr_reason = "below period mean %s" % format_price(total // known)
+        thr_reason = "price below period mean %s" % format_price(total // known)
     elif pol.relative == "percentile" and known:
         need = (known * pol.percentile + 99) // 100
         sel = cheapest(pieces, need)
@@ -548,7 +288,8 @@ def _plan_period(c, ps, pe, out):
                 top = p
         if top is not None:
             thr = ("pct", top, 0)
-            thr_reason = "at or below %dth percentile %s" % (pol.percentile, format_price(top))
+            thr_reason = "price at or below %dth percentile %s" % (
+                pol.percentile, format_price(top))
     # the mode's choice: chosen = [(s, e, reason)], time order
     chosen = []
     off_reason = "no price limit met"
@@ -584,12 +325,22 @@ def _plan_period(c, ps, pe, out):
             if blk[1] <= a:
                 off_reason = "%s block %s-%s done" % (_dur(L), _hm(blk[0], zone),
                                                       _hm(blk[1], zone))
+        elif L <= 0:
+            off_reason = "block length 0: nothing to run"
         else:
             off_reason = "no room for a %s block in known prices%s" % (_dur(L), note)
     # walk [a, b)
     pos = a
     j, nch = 0, len(chosen)
-    for s, e, p, _i in sch.window(a, b):
+    for s, e, p in span:
+        if e <= a:
+            continue
+        if s >= b:
+            break
+        if s < a:
+            s = a
+        if e > b:
+            e = b
         if s > pos:
             _fallback(c, pos, s, out)
         if p == NO_PRICE:
@@ -601,12 +352,10 @@ def _plan_period(c, ps, pe, out):
         if pre and c.real is not None and c.real.price_at(s) is not None:
             pre = ""
         if pol.off_above_u is not None and p > pol.off_above_u:
-            out.append((s, e, False, "%sprice %s > limit %s" % (
-                pre, format_price(p), format_price(pol.off_above_u))))
+            _add(out, s, e, False, pre + c.r_above if pre else c.r_above)
             continue
         if pol.on_below_u is not None and p <= pol.on_below_u:
-            out.append((s, e, True, "%sprice %s <= limit %s" % (
-                pre, format_price(p), format_price(pol.on_below_u))))
+            _add(out, s, e, True, pre + c.r_below if pre else c.r_below)
             continue
         if thr is not None:
             if thr[0] == "mean":
@@ -614,7 +363,7 @@ def _plan_period(c, ps, pe, out):
             else:
                 hit = p <= thr[1]
             if hit:
-                out.append((s, e, True, "%sprice %s %s" % (pre, format_price(p), thr_reason)))
+                _add(out, s, e, True, pre + thr_reason if pre else thr_reason)
                 continue
         t = s
         while t < e:
@@ -622,10 +371,10 @@ def _plan_period(c, ps, pe, out):
                 j += 1
             if j < nch and chosen[j][0] <= t:
                 ce = chosen[j][1] if chosen[j][1] < e else e
-                out.append((t, ce, True, pre + chosen[j][2]))
+                _add(out, t, ce, True, pre + chosen[j][2] if pre else chosen[j][2])
             else:
                 ce = chosen[j][0] if j < nch and chosen[j][0] < e else e
-                out.append((t, ce, False, pre + off_reason))
+                _add(out, t, ce, False, pre + off_reason if pre else off_reason)
             t = ce
     if pos < b:
         _fallback(c, pos, b, out)
@@ -635,22 +384,20 @@ def _fallback(c, a, b, out):
     """Time in [a, b) without a price: backup hours, else safe state (rate plan is merged)."""
     pol = c.pol
     if pol.backup:
-        label = _wins_label(pol.backup)
+        r = c.r_backup
         t = a
         for s, e in daily_windows(pol.backup, a, b, c.zone):
-            if s > t:
-                out.append((t, s, False, "backup hours %s: no prices" % label))
-            out.append((s, e, True, "backup hours %s: no prices" % label))
+            _add(out, t, s, False, r)
+            _add(out, s, e, True, r)
             t = e
-        if t < b:
-            out.append((t, b, False, "backup hours %s: no prices" % label))
+        _add(out, t, b, False, r)
         return
-    out.append((a, b, pol.safe_on, "no prices: safe state %s" % _onoff(pol.safe_on)))
+    _add(out, a, b, pol.safe_on, c.r_safe)
 
 
 def _anti_cycle(segs, pol, state, now, zone):
     mon, moff, maxsw = pol.min_on_s, pol.min_off_s, pol.max_switches
-    if not (mon or moff or maxsw) or not segs:
+    if True:
         return segs
     cur = state.relay_on
     if cur is None:
@@ -667,7 +414,7 @@ def _anti_cycle(segs, pol, state, now, zone):
                 count = 0
                 day_end = zone.next_day_start(day_end)
             if on == cur:
-                out.append((s, e, on, r))
+                _add(out, s, e, on, r)
                 break
             hold = None
             if since is not None:
@@ -681,12 +428,12 @@ def _anti_cycle(segs, pol, state, now, zone):
             else:
                 cur, since = on, s
                 count += 1
-                out.append((s, e, on, r))
+                _add(out, s, e, on, r)
                 break
             h = hold if hold < e else e
-            out.append((s, h, cur, why))
+            _add(out, s, h, cur, why)
             s = h
-    return _merge(out)
+    return out
 
 
 # -- the plan --------------------------------------------------------------------------------
@@ -705,37 +452,29 @@ def plan(schedule, policy, now_s, state, zone=None, rate_plan=None):
         why = "clock not valid" if not state.clock_valid else "clock not trusted"
         return Plan([(now_s, now_s + 3600, pol.safe_on,
                       "%s: safe state %s" % (why, _onoff(pol.safe_on)))], pol.safe_on)
-    c = _Ctx()
-    c.pol, c.zone, c.now = pol, zone, now_s
-    c.real = None
-    c.prefix = ""
+    real = None
     sch = schedule
     if rate_plan is not None and len(rate_plan) and not pol.backup:
         sch = rate_plan.merge(schedule)
-        c.real = schedule
-        c.prefix = "rate plan: "
-    c.sch = sch
-    c.lpe = sch.last_price_end()
+        real = schedule
+    # A started contiguous block: the latest one the previous plans chose that has begun. It
+    # stays the block of its period (finished if running, not repeated once done).
+    started = None
+    if pol.mode == "block":
+        for s, e in state.planned_blocks or ():
+            if s <= now_s and (state.block_start_s is None or s > state.block_start_s):
+                state.block_start_s, state.block_end_s = s, e
+        if state.block_start_s is not None and state.block_start_s <= now_s:
+            started = (state.block_start_s, state.block_end_s)
+    c = _Ctx(pol, zone, now_s, sch, real, started)
     end = zone.next_day_start(now_s)
     if c.lpe is not None and c.lpe > end:
         end = c.lpe
-    # a started contiguous block: one the previous plan chose that now lies inside
-    c.started = None
-    if state.block_end_s is not None and state.block_end_s <= now_s:
-        state.block_start_s = state.block_end_s = None
-    if pol.mode == "block":
-        if state.block_start_s is None:
-            for s, e in state.planned_blocks or ():
-                if s <= now_s < e:
-                    state.block_start_s, state.block_end_s = s, e
-        if state.block_start_s is not None:
-            c.started = (state.block_start_s, state.block_end_s)
-            if c.started[1] > end:
-                end = c.started[1]
+    if started is not None and started[1] > end:
+        end = started[1]
     if state.override_until_s is not None and state.override_until_s > end:
         end = state.override_until_s
     c.end = end
-    c.blocks = []
     segs = []
     t = now_s
     outside = "outside window %s" % _wins_label([pol.window])
@@ -744,29 +483,34 @@ def plan(schedule, policy, now_s, state, zone=None, rate_plan=None):
         if a >= end:
             break
         if a > t:
-            segs.append((t, a, False, outside))
+            _add(segs, t, a, False, outside)
         _plan_period(c, ps, pe, segs)
         t = pe if pe < end else end
     if t < end:
-        segs.append((t, end, False, outside))
-    segs = _merge(segs)
-    if c.started is not None:
+        _add(segs, t, end, False, outside)
+    if c.started is not None and c.started[1] > now_s:
         s, e = c.started
         segs = _overlay(segs, [(s if s > now_s else now_s, e, True, "finishing %s block %s-%s" % (
             _dur(e - s), _hm(s, zone), _hm(e, zone)))])
     segs = _anti_cycle(segs, pol, state, now_s, zone)
+    # forced hours and the override: painted onto a small timeline of their own first, so the
+    # big one is copied once
+    top = [(now_s, end, None, None)]
     if pol.forced_on:
-        label = _wins_label(pol.forced_on)
-        segs = _overlay(segs, [(s, e, True, "forced on %s" % label)
-                               for s, e in daily_windows(pol.forced_on, now_s, end, zone)])
+        r = "forced on %s" % _wins_label(pol.forced_on)
+        top = _overlay(top, [(s, e, True, r)
+                             for s, e in daily_windows(pol.forced_on, now_s, end, zone)])
     if pol.forced_off:
-        label = _wins_label(pol.forced_off)
-        segs = _overlay(segs, [(s, e, False, "forced off %s" % label)
-                               for s, e in daily_windows(pol.forced_off, now_s, end, zone)])
+        r = "forced off %s" % _wins_label(pol.forced_off)
+        top = _overlay(top, [(s, e, False, r)
+                             for s, e in daily_windows(pol.forced_off, now_s, end, zone)])
     until = state.override_until_s
     if until is not None and until > now_s and state.override_on is not None:
         on = bool(state.override_on)
-        segs = _overlay(segs, [(now_s, until, on, "override %s until %s" % (
+        top = _overlay(top, [(now_s, until, on, "override %s until %s" % (
             _onoff(on), _hm(until, zone)))])
+    wins = [w for w in top if w[2] is not None]
+    if wins:
+        segs = _overlay(segs, wins)
     state.planned_blocks = c.blocks
     return Plan(segs, pol.safe_on, c.blocks)

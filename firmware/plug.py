@@ -22,11 +22,12 @@ import os
 from . import VERSION
 from . import config as _config
 from .compat import exc_text, mem_free
+
+# The app's files on flash: status.json (its status() snapshot), log.txt (+ log.txt.1),
+# override.json ({"on": bool, "until_s": int}, read when it starts).
+from .flashstate import LOG_FILE, OVERRIDE_FILE, STATUS_FILE
 from .isotime import format_iso
 
-STATUS_FILE = "status.json"  # snapshot the app writes when its state changes
-LOG_FILE = "log.txt"  # log lines the app keeps on flash (INFO and above)
-OVERRIDE_FILE = "override.json"  # {"on": bool, "until_s": int}: read by the app at each step
 CACHE_FILE = "prices.bin"
 _CLOCK_VALID_AFTER_S = 1704067200  # 2024-01-01: an ESP32 RTC that was never set says 2000
 
@@ -208,9 +209,11 @@ class Plug:
         else:
             cov = sched.coverage()
             cur = sched.price_at(now)
-            out.append("price:  %s per %s (source %s)" % (
-                "-" if cur is None else _fmt_price(cur, sched.currency), sched.unit,
-                sched.source or cfg.get("source") or "?"))
+            src = snap.get("source") or cfg.get("source") or "?"
+            out.append("price:  %s per %s (source %s%s)" % (
+                "-" if cur is None else _fmt_price(cur, sched.currency), sched.unit, src,
+                ("; cached prices from " + sched.source)
+                if sched.source and sched.source != src else ""))
             t, changes = now, []
             for _ in range(3):
                 t = sched.next_change(t)
@@ -327,8 +330,8 @@ class Plug:
             f = fields[name]
             v = cfg.get(name, f.default)
             mark = "*" if name in self.unsaved else (" " if v == f.default else "~")
-            out.append("%s %s=%s%s" % (mark, name, _show(f, v),
-                                       (" " + f.unit) if f.unit and f.kind == "number" else ""))
+            unit = f.unit if f.unit and f.kind == "number" and v is not None else ""
+            out.append("%s %s=%s%s" % (mark, name, _show(f, v), (" " + unit) if unit else ""))
         out.append("(~ differs from default, * set but not saved)")
         for w in self.warnings:
             out.append("WARNING " + w)
@@ -439,8 +442,6 @@ class Plug:
 
     def log_lines(self, n=20):
         n = int(n)
-        if self.app is not None and getattr(self.app, "log", None) is not None:
-            return self.app.log.lines(n)
         lines = []
         for name in (LOG_FILE + ".1", LOG_FILE):  # the app rotates log.txt to log.txt.1
             try:
@@ -451,6 +452,8 @@ class Plug:
                             lines.pop(0)
             except OSError:
                 pass
+        if not lines and self.app is not None and getattr(self.app, "log", None) is not None:
+            return self.app.log.lines(n)  # nothing on flash (persist off): the RAM ring
         return lines
 
     def factory_reset(self):
@@ -589,8 +592,12 @@ def fetch():
             print("ERROR fetch: the app is not running; restart it (Ctrl-D or plug.restart())"
                   " and it fetches when its cache runs short")
             return False
-        r = p.app.fetch_now()
-        print("fetch: %s" % (r if r is not None else "done"))
+        ok = p.app.fetch_now()
+        lf = getattr(p.app, "last_fetch", None) or {}
+        if not ok:
+            print("ERROR fetch failed: %s" % (lf.get("msg") or "see plug.log()"))
+            return False
+        print("fetch: ok: %s" % (lf.get("msg") or ""))
         return True
 
     return bool(_guard(do))

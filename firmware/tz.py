@@ -30,7 +30,7 @@ class Zone:
     def __init__(self, rule="UTC0"):
         self.rule = rule
         self._year = None
-        self._tr = None
+        self._tr = (0, 0)
         self.dst_off = None
         self.dst_name = ""
         self.start = self.end = None
@@ -55,6 +55,9 @@ class Zone:
         """(dst_start_utc_s, dst_end_utc_s) for `year`, or None without DST."""
         if self.dst_off is None:
             return None
+        return self._transitions(year)
+
+    def _transitions(self, year):
         if self._year != year:
             self._tr = (_when(self.start, year) - self.std_off,
                         _when(self.end, year) - self.dst_off)
@@ -66,7 +69,7 @@ class Zone:
             return False
         # The year of the local standard time; DST rules are written in local dates.
         y = _year_of((utc_s + self.std_off) // 86400)
-        a, b = self.transitions(y)
+        a, b = self._transitions(y)
         if a < b:
             return a <= utc_s < b
         return not (b <= utc_s < a)  # southern hemisphere: DST spans the new year
@@ -116,7 +119,7 @@ class Zone:
         lo, hi = (std, dst) if std < dst else (dst, std)
         y = _year_of((lo + self.std_off) // 86400)
         for yy in (y - 1, y, y + 1):
-            for t in self.transitions(yy):
+            for t in self._transitions(yy):
                 if lo < t <= hi:
                     return t
         return hi  # not reached for sane rules

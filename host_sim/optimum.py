@@ -104,22 +104,28 @@ def cheapest_block_us(series, a, b, dur_s):
 
 
 def references(series, zone, t0, t1, on, block=False, deadline_min=None, baseline_min=18 * 60):
-    """Dict of reference costs (micro-unit seconds) for the device's on-intervals `on`."""
+    """Dict of reference costs (micro-unit seconds) for the device's on-intervals `on`, with
+    `per_window` rows (a, b, on_s, device_us, optimal_us, baseline_us, average_us)."""
     wins = windows(zone, t0, t1, deadline_min)
-    opt = base = 0
+    period_us = series.cost_us(t0, t1)
+    span = t1 - t0
+    rows = []
     for a, b in wins:
         d = overlap_s(on, a, b)
-        if d <= 0:
-            continue
-        if block:
-            c = cheapest_block_us(series, a, b, d)
-            opt += c if c is not None else cheapest_us(series, a, b, d)
-        else:
-            opt += cheapest_us(series, a, b, d)
-        bs = local_time_on(zone, zone.day_start(a), baseline_min)
-        base += series.cost_us(bs, bs + d)
+        dev = cost_of(series, [(max(s, a), min(e, b)) for s, e in on if e > a and s < b])
+        opt = base = avg = 0
+        if d > 0:
+            if block:
+                c = cheapest_block_us(series, a, b, d)
+                opt = c if c is not None else cheapest_us(series, a, b, d)
+            else:
+                opt = cheapest_us(series, a, b, d)
+            bs = local_time_on(zone, zone.day_start(a), baseline_min)
+            base = series.cost_us(bs, bs + d)
+            avg = period_us * d // span
+        rows.append((a, b, d, dev, opt, base, avg))
     on_s = sum(e - s for s, e in on)
-    period_us = series.cost_us(t0, t1)
-    avg = period_us * on_s // (t1 - t0) if t1 > t0 else 0
-    return {"windows": len(wins), "on_s": on_s, "optimal_us": opt, "baseline_us": base,
-            "average_us": avg, "mean_price_u": period_us // (t1 - t0) if t1 > t0 else 0}
+    return {"windows": len(wins), "on_s": on_s,
+            "optimal_us": sum(r[4] for r in rows), "baseline_us": sum(r[5] for r in rows),
+            "average_us": period_us * on_s // span if span > 0 else 0,
+            "mean_price_u": period_us // span if span > 0 else 0, "per_window": rows}

@@ -138,23 +138,21 @@ def write_chart(res, path):
     axes = [ax[0] for ax in axes]
     cur = s["currency"]
 
-    # cumulative cost panel: device vs optimum per day, plus baseline totals in the legend
+    # cumulative cost panel: the plug against the three references, window by window
     ax = axes[0]
-    days, dev_cum, tot = [], [], 0
-    d = t0
-    while d < t1:
-        e = min(zone.next_day_start(d), t1)
-        tot += sum(series.cost_us(max(x, d), min(y, e)) for x, y in res.on if y > d and x < e)
-        days.append(dt(e))
-        dev_cum.append(tot * s["load_kw"] / 3.6e9)
-        d = e
-    ax.plot(days, dev_cum, color="tab:green", label="plug: %s %.2f" % (cur, s["cost"]))
-    ax.axhline(s["baseline_cost"], color="tab:red", ls="--",
-               label="fixed 18:00: %s %.2f" % (cur, s["baseline_cost"]))
-    ax.axhline(s["average_price_cost"], color="tab:orange", ls=":",
-               label="period average: %s %.2f" % (cur, s["average_price_cost"]))
-    ax.axhline(s["optimal_cost"], color="tab:blue", ls="-.",
-               label="optimum: %s %.2f" % (cur, s["optimal_cost"]))
+    xs = [dt(t0)]
+    cum = [[0], [0], [0], [0]]
+    for a, b, _d, dev, opt, base, avg in res.per_window:
+        xs.append(dt(b))
+        for k, v in enumerate((dev, opt, base, avg)):
+            cum[k].append(cum[k][-1] + v * s["load_kw"] / 3.6e9)
+    for k, (label, color, ls, total) in enumerate((
+            ("plug", "tab:green", "-", s["cost"]),
+            ("optimum", "tab:blue", "-.", s["optimal_cost"]),
+            ("fixed 18:00", "tab:red", "--", s["baseline_cost"]),
+            ("period average", "tab:orange", ":", s["average_price_cost"]))):
+        ax.plot(xs, cum[k], color=color, ls=ls, lw=1.6 if k == 0 else 1.2,
+                label="%s: %s %.2f" % (label, cur, total))
     ax.set_ylabel("cumulative %s" % cur)
     ax.set_title("%s  %s .. %s  %g kW, %g h/day (%s runtime)" % (
         s["market"], s["start"][:10], s["end"][:10], s["load_kw"],

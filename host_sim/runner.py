@@ -61,7 +61,7 @@ class Options:
 
 
 class Result:
-    def __init__(self, summary, events, series, zone, t0, t1, requests, on):
+    def __init__(self, summary, events, series, zone, t0, t1, requests, on, per_window=()):
         self.summary = summary
         self.events = events
         self.series = series
@@ -70,6 +70,7 @@ class Result:
         self.t1 = t1
         self.requests = requests
         self.on = on  # [(s, e)] relay-on intervals
+        self.per_window = per_window  # optimum.references()["per_window"]
 
     def decisions(self):
         """[(true_t, on, reason)]: what the tests compare between runtimes."""
@@ -133,9 +134,14 @@ def _iso_local(t, zone):
 
 
 def policy_cfg(opts):
-    cfg = {"policy.hours_per_day": opts.hours_per_day}
-    cfg["policy.block"] = bool(opts.block)
+    """The planner's settings for the CLI's policy options (firmware/planner.py CONFIG)."""
+    cfg = {"policy.mode": "cheapest", "policy.hours": opts.hours_per_day}
+    if opts.block and opts.deadline is not None:
+        raise SimError("--block and --deadline: the planner has no block-by-deadline mode")
+    if opts.block:
+        cfg["policy.mode"] = "block"
     if opts.deadline is not None:
+        cfg["policy.mode"] = "deadline"
         cfg["policy.deadline"] = "%02d:%02d" % divmod(opts.deadline, 60)
     return cfg
 
@@ -189,8 +195,9 @@ def simulate(opts):
     wall = time.monotonic() - wall0
     if opts.progress is not None:
         opts.progress(1.0, "done")
-    summary, on = summarize(opts, events, series, zone, t0, t1, path, rule, server, wall)
-    return Result(summary, events, series, zone, t0, t1, list(server.requests), on)
+    summary, on, ref = summarize(opts, events, series, zone, t0, t1, path, rule, server, wall)
+    return Result(summary, events, series, zone, t0, t1, list(server.requests), on,
+                  ref["per_window"])
 
 
 def _run_micropython(opts, dev, emit):
@@ -282,7 +289,7 @@ def summarize(opts, events, series, zone, t0, t1, path, rule, server, wall):
         "wall_s": round(wall, 3),
         "sim_s_per_wall_s": round((t1 - t0) / wall) if wall > 0 else None,
     }
-    return s, on
+    return s, on, ref
 
 
 def _pct(num, den):

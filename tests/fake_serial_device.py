@@ -28,6 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 HARD_RESET_CODE = 66
 _PROMPTS = (b">", b">>> ", b"... ", b"=== ")
+READY = b"\x1b[ww-flash-mounted]\r\n"  # printed by flash_boot.py, never forwarded
 
 
 def micropython_exe():
@@ -76,8 +77,19 @@ class Device:
         os.close(cs)
         self.cfd = cm
         self.tail = b""
+        # A board's boot cannot be interrupted: host input waits in the PTY until the flash is
+        # mounted (a Ctrl-C before that would stop flash_boot.py with the host's / as root).
+        deadline = time.monotonic() + 10
+        buf = b""
+        while READY not in buf and time.monotonic() < deadline:
+            if select.select([cm], [], [], 0.1)[0]:
+                try:
+                    buf += os.read(cm, 4096)
+                except OSError:
+                    break
+        rest = buf.split(READY, 1)[-1]
         if raw:  # a board that soft-resets in the raw REPL comes back to the raw REPL
-            buf, deadline = b"", time.monotonic() + 10
+            buf, deadline = rest, time.monotonic() + 10
             while not buf.endswith(b">>> ") and time.monotonic() < deadline:
                 if select.select([cm], [], [], 0.1)[0]:
                     try:
@@ -85,6 +97,8 @@ class Device:
                     except OSError:
                         break
             os.write(cm, b"\x01")
+        elif rest:
+            os.write(self.master, rest)
 
     def interrupt_if_busy(self):
         try:

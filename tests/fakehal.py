@@ -123,6 +123,8 @@ class FakeWdt:
 
 
 class FakeHal:
+    CONFIG = ()  # no hardware settings (app.settings_fields)
+
     def __init__(self, root, t=1750000000, valid=True, net_up=True):
         self.calls = []
         self.root = root

@@ -25,6 +25,7 @@ except OSError:  # blank image: format it, as the board does on first boot
     vfs.mount(vfs.VfsLfs2(_bd), "/")
 os.chdir("/")
 sys.path[:] = ["", ".frozen", "/lib"]
+sys.stdout.write("\x1b[ww-flash-mounted]\r\n")  # fake_serial_device.py: boot done, let input in
 
 
 # -- the board's hardware, faked (the ESP32 HAL runs unchanged on top) -------------------------

@@ -19,6 +19,7 @@ from fakehal import FakeHal, run_steps
 from support import TmpDir, env_int, skip
 
 try:
+    from firmware import http  # noqa: F401 - the app imports it at its first fetch
     from firmware.app import MAX_SLEEP_S
     from firmware.app import App as _App
 except ImportError as e:  # a collaborator module (planner, http) has not landed yet
@@ -45,7 +46,7 @@ def prices(start_s, hours, step_s=HOUR, seed=7):
     return s
 
 
-class TestProvider:
+class FakeProvider:
     """A provider module stand-in: each fetch returns/raises the next scripted item."""
 
     CONFIG = ()
@@ -71,7 +72,7 @@ class TestProvider:
 
 class RetryLater(Exception):
     def __init__(self, retry_after_s):
-        Exception.__init__(self, "HTTP 429")
+        super().__init__("HTTP 429")
         self.status = 429
         self.retry_after_s = retry_after_s
 
@@ -102,7 +103,7 @@ def test_boot_sets_relay_from_cache_before_any_network_call():
         cache(root, prices(T0, 48), T0 - 3 * HOUR)
         hal = FakeHal(root, t=T0 + 5 * HOUR + 17, net_up=False)
         hal.net.connect_results = [False, False, False]
-        app = App(hal, cfg(), provider=TestProvider())
+        app = App(hal, cfg(), provider=FakeProvider())
         app.boot()
         assert hal.calls and hal.calls[0][0] == "relay", hal.calls
         assert hal.network_calls() == []
@@ -122,7 +123,7 @@ def test_clock_invalid_at_boot_gives_safe_state_until_ntp():
             cache(root, prices(T0, 48), T0 - HOUR)
             hal = FakeHal(root, t=T0 + 2 * HOUR, valid=False)
             hal.clock.sync_ok = False
-            prov = TestProvider()
+            prov = FakeProvider()
             app = App(hal, cfg(safe_state=safe), provider=prov)
             app.boot()
             assert hal.relay.history == [(T0 + 2 * HOUR, safe == "on")]
@@ -141,7 +142,7 @@ def test_clock_earlier_than_cached_fetch_is_not_trusted():
     with TmpDir("app") as root:
         cache(root, prices(T0, 48), T0 + 10 * HOUR)
         hal = FakeHal(root, t=T0 + 2 * HOUR, valid=True)
-        app = App(hal, cfg(safe_state="on"), provider=TestProvider())
+        app = App(hal, cfg(safe_state="on"), provider=FakeProvider())
         app.boot()
         assert not app.clock_trusted
         assert hal.relay.history == [(T0 + 2 * HOUR, True)]
@@ -153,7 +154,7 @@ def test_corrupt_config_json_gives_defaults_and_a_warning():
             f.write('{"tz": "UTC0", "safe_state": ')
         cache(root, prices(T0, 48), T0)
         hal = FakeHal(root, t=T0 + HOUR)
-        app = App(hal, provider=TestProvider())
+        app = App(hal, provider=FakeProvider())
         app.boot()
         assert app.config_warnings and "corrupt" in app.config_warnings[0]
         assert any(" W config: " in line for line in hal.lines)
@@ -172,7 +173,7 @@ def _check_boundaries(step_s):
         sched = prices(T0, 72, step_s)
         cache(root, sched, T0 - 60)
         hal = FakeHal(root, t=T0 + 7)
-        prov = TestProvider(default=lambda now: prices(T0, 72, step_s))
+        prov = FakeProvider(default=lambda now: prices(T0, 72, step_s))
         app = App(hal, cfg(), provider=prov)
         decisions = []
         app.timeline_hook = lambda t, on, why: decisions.append((t, on, why))
@@ -199,10 +200,52 @@ def test_relay_inverted_applies_to_the_relay_not_the_decision():
     with TmpDir("app") as root:
         cache(root, prices(T0, 48), T0)
         hal = FakeHal(root, t=T0 + HOUR)
-        app = App(hal, cfg(relay__inverted=True), provider=TestProvider())
+        app = App(hal, cfg(relay__inverted=True), provider=FakeProvider())
         app.boot()
         assert hal.relay.level == (not app.load_on)
         assert app.status()["relay_on"] == app.load_on
+
+
+def test_config_change_replans_at_once_and_rewires_an_inverted_relay():
+    with TmpDir("app") as root:
+        cache(root, prices(T0, 48), T0)
+        hal = FakeHal(root, t=T0 + 60)
+        app = App(hal, cfg(policy__hours=2), provider=FakeProvider())
+        app.boot()
+        on_2h = len(app.plan.on_intervals())
+        ons = sum(e - s for s, e in app.plan.on_intervals() if s < T0 + 86400)
+        new = dict(app.cfg)
+        new["policy.hours"] = 6
+        app.apply_config(new)
+        assert sum(e - s for s, e in app.plan.on_intervals() if s < T0 + 86400) > ons
+        assert on_2h >= 1
+        level = hal.relay.level
+        new = dict(new)
+        new["relay.inverted"] = True
+        app.apply_config(new)
+        assert hal.relay.level == (not level) and app.load_on == level  # same load state
+        app.apply_config(dict(new, **{"policy.window": "22:00"}))  # a policy it cannot use
+        assert any("policy.window" in w for w in app.config_warnings)
+
+
+def test_wifi_reconnects_with_growing_back_off_and_again_after_a_drop():
+    with TmpDir("app") as root:
+        cache(root, prices(T0, 48), T0)
+        hal = FakeHal(root, t=T0 + 60, net_up=False)
+        hal.net.connect_results = [False] * 6 + [True]
+        app = App(hal, cfg(), provider=FakeProvider(default=lambda now: prices(T0, 48)))
+        run_steps(app, hal, T0 + 3 * HOUR)
+        tries = [c[1] for c in hal.calls if c[0] == "connect"]
+        assert len(tries) == 7 and hal.net.is_up, tries
+        gaps = _gaps(tries)
+        for k in range(1, len(gaps)):
+            assert gaps[k] >= gaps[k - 1], gaps
+        assert gaps[0] >= 5 and max(gaps) <= 600
+        hal.net.is_up = False  # the access point went away
+        hal.net.connect_results = [True]
+        t = hal.clock.t
+        run_steps(app, hal, t + 2 * HOUR)
+        assert [c[1] for c in hal.calls if c[0] == "connect"][-1] >= t and hal.net.is_up
 
 
 # -- fetching -----------------------------------------------------------------------------
@@ -214,7 +257,7 @@ def test_fetch_failures_back_off_with_growing_waits_and_switching_goes_on():
     with TmpDir("app") as root:
         cache(root, prices(T0, 72), T0 - 30 * HOUR)  # stale: a fetch is due at once
         hal = FakeHal(root, t=T0 + 60)
-        prov = TestProvider()  # every fetch times out
+        prov = FakeProvider()  # every fetch times out
         app = App(hal, cfg(fetch__backoff_base_s=60, fetch__backoff_cap_s=3600,
                            fetch__budget_s=10), provider=prov)
         run_steps(app, hal, T0 + 20 * HOUR)
@@ -236,7 +279,7 @@ def test_retry_after_is_honoured():
     with TmpDir("app") as root:
         cache(root, prices(T0, 72), T0 - 30 * HOUR)
         hal = FakeHal(root, t=T0 + 60)
-        prov = TestProvider([RetryLater(5400), OSError(104, "reset")])
+        prov = FakeProvider([RetryLater(5400), OSError(104, "reset")])
         app = App(hal, cfg(fetch__backoff_base_s=60), provider=prov)
         run_steps(app, hal, T0 + 3 * HOUR)
         assert len(prov.calls) >= 2
@@ -248,7 +291,7 @@ def test_fetch_is_never_started_just_before_a_switch():
     with TmpDir("app") as root:
         cache(root, prices(T0, 72), T0)
         hal = FakeHal(root, t=T0 + 60)
-        prov = TestProvider(default=lambda now: prices(T0, 72), hal=hal)
+        prov = FakeProvider(default=lambda now: prices(T0, 72), hal=hal)
         app = App(hal, cfg(fetch__budget_s=60), provider=prov)
         app.boot()
         s, _e, on = _segment(app, 60)  # the next relay change is at s
@@ -269,7 +312,7 @@ def test_good_fetch_is_merged_saved_and_replanned_and_publication_is_followed():
         cache(root, prices(T0, 24), T0 - 2 * HOUR)
         hal = FakeHal(root, t=T0 + 10 * HOUR)
         app = App(hal, cfg(fetch__spread_s=600, fetch__publish_delay_min=10),
-                  provider=TestProvider(default=lambda now: prices(T0 + 24 * HOUR, 24, seed=9)))
+                  provider=FakeProvider(default=lambda now: prices(T0 + 24 * HOUR, 24, seed=9)))
         app.boot()
         assert app.fetch_now()
         assert app.schedule.coverage() == (T0, T0 + 48 * HOUR)
@@ -288,7 +331,7 @@ def test_good_fetch_is_merged_saved_and_replanned_and_publication_is_followed():
 def test_missing_tomorrow_after_publication_is_retried():
     with TmpDir("app") as root:
         hal = FakeHal(root, t=T0 + 18 * HOUR)
-        prov = TestProvider(default=lambda now: prices(T0, 24))  # tomorrow never comes
+        prov = FakeProvider(default=lambda now: prices(T0, 24))  # tomorrow never comes
         app = App(hal, cfg(fetch__missing_retry_min=30), provider=prov)
         run_steps(app, hal, T0 + 20 * HOUR)
         gaps = _gaps(prov.calls)
@@ -322,7 +365,7 @@ def test_override_holds_the_load_and_expires_exactly():
     with TmpDir("app") as root:
         cache(root, prices(T0, 72), T0)
         hal = FakeHal(root, t=T0 + 60)
-        app = App(hal, cfg(), provider=TestProvider(default=lambda now: prices(T0, 72)))
+        app = App(hal, cfg(), provider=FakeProvider(default=lambda now: prices(T0, 72)))
         app.boot()
         s, e, on = _segment(app, 3600)
         run_steps(app, hal, s)
@@ -342,7 +385,7 @@ def test_button_toggles_a_timed_override_and_a_second_press_cancels_it():
         cache(root, prices(T0, 72), T0)
         hal = FakeHal(root, t=T0 + 60)
         app = App(hal, cfg(override__minutes=45),
-                  provider=TestProvider(default=lambda now: prices(T0, 72)))
+                  provider=FakeProvider(default=lambda now: prices(T0, 72)))
         app.boot()
         s, _e, on = _segment(app, 3 * 3600)
         run_steps(app, hal, s + 60)
@@ -351,13 +394,44 @@ def test_button_toggles_a_timed_override_and_a_second_press_cancels_it():
         assert hal.relay.level == (not on)
         assert app.state.override_until_s == s + 60 + 45 * 60
         # a restart keeps the override (override.json)
-        app2 = App(hal, cfg(override__minutes=45), provider=TestProvider())
+        app2 = App(hal, cfg(override__minutes=45), provider=FakeProvider())
         app2.boot()
         assert app2.state.override_until_s == s + 60 + 45 * 60
         hal.clock.t += 600
         hal.button.press()
         app.step()
         assert hal.relay.level == on and app.state.override_until_s is None
+
+
+# -- static rate plan -----------------------------------------------------------------------
+def test_static_rate_plan_source_runs_offline_and_counts_on_time():
+    with TmpDir("app") as root:
+        hal = FakeHal(root, t=T0 + 60, net_up=False)
+        hal.net.connect_results = [False] * 50
+        c = cfg(source="rateplan", rateplan__price="0.30",
+                rateplan__tou="cheap 0.10 * * 01:00-05:00", rateplan__load_kw=2)
+        app = App(hal, c)  # the real rateplan provider: no network needed
+        run_steps(app, hal, T0 + 6 * HOUR)
+        assert app.fetches >= 1 and app.fetch_failures == 0 and hal.net.opens == 0
+        assert hal.relay.history == [(T0 + 60, False), (T0 + HOUR, True), (T0 + 5 * HOUR, False)]
+        assert app.provider_state["rateplan.wh"] == 4 * 2000  # 4 h at 2 kW
+        app.fetch_now()  # the counter goes to flash with the cache
+        assert Store(root).load()[1]["rateplan.wh"] == 8000
+
+
+def test_rate_plan_is_the_fallback_when_no_price_was_fetched():
+    with TmpDir("app") as root:
+        hal = FakeHal(root, t=T0 + 60)
+        c = cfg(fallback__rateplan=True, rateplan__price="0.30",
+                rateplan__tou="cheap 0.10 * * 01:00-05:00")
+        app = App(hal, c, provider=FakeProvider())  # every fetch fails
+        decisions = []
+        app.timeline_hook = lambda t, on, why: decisions.append((t, on, why))
+        run_steps(app, hal, T0 + 6 * HOUR)
+        assert app.fetch_failures >= 3
+        assert [(t, lv) for t, lv in hal.relay.history] == [
+            (T0 + 60, False), (T0 + HOUR, True), (T0 + 5 * HOUR, False)]
+        assert all(why.startswith("rate plan:") for _t, _on, why in decisions), decisions
 
 
 # -- end to end over loopback HTTP -----------------------------------------------------------
@@ -453,7 +527,7 @@ def test_real_app_crash_in_step_is_caught_by_the_guard():
         hal = FakeHal(root, t=T0 + HOUR)
 
         def make(h, c):
-            app = App(h, cfg(safe_state="off"), provider=TestProvider())
+            app = App(h, cfg(safe_state="off"), provider=FakeProvider())
             return app
 
         def run(app):
@@ -469,18 +543,15 @@ def test_real_app_crash_in_step_is_caught_by_the_guard():
 
 
 # -- the ESP32 HAL against fake machine/network/ntptime (MicroPython only) -------------------
-_FAKES = ("machine", "network", "ntptime", "firmware.hal_esp32")
-
-
 def _esp32_fakes():
+    # Each portable test module runs in its own MicroPython process: the fakes imported here
+    # stay in sys.modules for this module's later tests only.
     import sys
 
     if sys.implementation.name != "micropython":
         skip("hal_esp32 needs MicroPython (time.ticks_ms, asyncio.ThreadSafeFlag)")
     d = (getenv("WW_TESTS_DIR") or "tests") + "/fakes/esp32port"
     sys.path.insert(0, d)
-    for name in _FAKES:
-        sys.modules.pop(name, None)
     import machine
     import network
     import ntptime
@@ -495,8 +566,6 @@ def _drop_fakes(d):
 
     if d in sys.path:
         sys.path.remove(d)
-    for name in _FAKES:
-        sys.modules.pop(name, None)
 
 
 def test_hal_esp32_pins_polarity_button_clock_and_wifi():
@@ -577,3 +646,62 @@ def test_hal_esp32_rtc_kept_over_a_soft_reset_is_valid_and_net_open_is_real():
                 s.close()
     finally:
         _drop_fakes(d)
+
+
+# -- a scenario both runtimes must replay identically (tests/test_app_cpython.py) --------------
+def scenario():
+    """Three days with a cache, fetch failures (jitter, Retry-After), good fetches, an override
+    and a button press; returns every decision, relay write and fetch time as plain lists."""
+    with TmpDir("scn") as root:
+        cache(root, prices(T0, 24), T0 - 20 * HOUR)
+        hal = FakeHal(root, t=T0 + 123)
+        script = [OSError(110, "timed out"), RetryLater(4000), OSError(104, "reset"),
+                  prices(T0, 48, 900, seed=3)]
+        prov = FakeProvider(script, default=lambda now: prices(T0, 72, 900, seed=5))
+        app = App(hal, cfg(tz="CET-1CEST,M3.5.0,M10.5.0/3", fetch__seed=0), provider=prov)
+        decisions = []
+        app.timeline_hook = lambda t, on, why: decisions.append([t, on, why])
+        run_steps(app, hal, T0 + 30 * HOUR)
+        app.override(True, 90)
+        run_steps(app, hal, T0 + 40 * HOUR)
+        hal.button.press()
+        run_steps(app, hal, T0 + 72 * HOUR)
+        return {"decisions": decisions, "relay": [list(h) for h in hal.relay.history],
+                "fetches": prov.calls, "offset": app.cadence.offset_s,
+                "next_fetch": app.next_fetch_s}
+
+
+def test_scenario_runs():
+    out = scenario()
+    assert len(out["fetches"]) >= 6 and len(out["relay"]) >= 6 and out["decisions"]
+
+
+def test_main_entry_boots_the_app_under_the_guard_and_ctrl_c_leaves_it():
+    with TmpDir("app") as root:
+        cache(root, prices(T0, 48), T0)
+        with open(root + "/config.json", "w") as f:
+            f.write('{"tz": "UTC0", "safe_state": "on", "wifi.ssid": "home"}')
+        made = []
+
+        class Hal(FakeHal):
+            async def sleep_until(self, t_s):
+                if len(self.wakes) >= 5:
+                    raise KeyboardInterrupt  # mpremote's Ctrl-C: not a crash
+                await FakeHal.sleep_until(self, t_s)
+
+        def make_hal(c, r):
+            made.append(c)
+            return Hal(r, t=T0 + HOUR)
+
+        if _App is None:
+            skip("firmware.app not importable yet: " + _MISSING)
+        e = None
+        try:
+            boot_guard.main(root, make_hal)
+        except KeyboardInterrupt as k:
+            e = k
+        assert e is not None and made and made[0]["safe_state"] == "on"
+        app = boot_guard.Running.app
+        assert app is not None and app.booted and app.cfg["tz"] == "UTC0"
+        assert app.hal.relay.level == app.plan.at(app.hal.clock.t)[0]
+        assert boot_guard.crash_count(root) == 0 and app.hal.resets == 0

@@ -3,12 +3,12 @@ import json
 import socket
 from binascii import b2a_base64
 
-from firmware.isotime import parse_iso
+from firmware.isotime import format_iso, parse_iso
 from firmware.providers import AuthError, NoData, ProviderError, arcadia
 from firmware.schedule import NO_PRICE, price_u
 from firmware.store import Store
 
-from support import TmpDir, env_int, raises, read_fixture
+from support import TmpDir, env_int, fixture_path, raises, read_fixture
 
 FIX = "arcadia/"
 NOW = parse_iso("2025-07-15T09:12:00-07:00")
@@ -25,9 +25,11 @@ def cfg(**kw):
 
 def expected_changes(name):
     """The fixture's price changes through the stock json module (an independent oracle)."""
-    d = json.loads(read_fixture(FIX + name))
-    return [(parse_iso(p["fromDateTime"]), parse_iso(p["toDateTime"]), price_u(p["rateAmount"]),
-             p["name"]) for p in d["results"][0]["priceChanges"]], d["results"][0]
+    with open(fixture_path(FIX + name)) as f:  # json.load: no big contiguous buffer
+        price = json.load(f)["results"][0]
+    changes = [(parse_iso(p["fromDateTime"]), parse_iso(p["toDateTime"]),
+                price_u(p["rateAmount"]), p["name"]) for p in price.pop("priceChanges")]
+    return changes, price
 
 
 def check_against_fixture(s, name):
@@ -83,8 +85,8 @@ def test_parse_streamed_in_small_chunks():
 
 
 def test_parse_dst_week_groupby_hour():
-    s = arcadia.parse(read_fixture(FIX + "smart_price_groupby_hour_7d_dst.json"),
-                      cfg(groupBy="HOUR"), NOW, {})
+    with open(fixture_path(FIX + "smart_price_groupby_hour_7d_dst.json"), "rb") as f:
+        s = arcadia.parse(f, cfg(groupBy="HOUR"), NOW, {})
     check_against_fixture(s, "smart_price_groupby_hour_7d_dst.json")
     assert len(s) == 167  # 7 days, one of them 23 hours long
     assert s.coverage() == (parse_iso("2026-03-05T08:00:00Z"), parse_iso("2026-03-12T07:00:00Z"))
@@ -98,6 +100,28 @@ def test_parse_dst_week_groupby_hour():
     # the hour 01:00 PST is followed directly by 03:00 PDT
     i = s.index_at(parse_iso("2026-03-08T01:00:00-08:00"))
     assert s.end_of(i) == parse_iso("2026-03-08T03:00:00-07:00")
+
+
+def test_parse_fall_back_day_has_25_hours():
+    # 2025-11-02 in Pacific time: local 01:00 comes twice (-07:00, then -08:00)
+    day0 = parse_iso("2025-11-02T00:00:00-07:00")
+    day1 = parse_iso("2025-11-03T00:00:00-08:00")
+    assert day1 - day0 == 25 * 3600
+    changes = []
+    t = day0
+    while t < day1:
+        off0 = -7 * 3600 if t < parse_iso("2025-11-02T09:00:00Z") else -8 * 3600
+        off1 = -7 * 3600 if t + 3600 < parse_iso("2025-11-02T09:00:00Z") else -8 * 3600
+        changes.append((format_iso(t, off0), format_iso(t + 3600, off1),
+                        ',"rateAmount":0.%d' % (30 + len(changes))))
+        t += 3600
+    assert changes[1][0] == "2025-11-02T01:00:00-07:00"
+    assert changes[2][0] == "2025-11-02T01:00:00-08:00"
+    s = arcadia.parse(_doc(changes), cfg(groupBy="HOUR"), NOW, {})
+    assert len(s) == 25 and s.coverage() == (day0, day1)
+    assert [s.prices[i] for i in range(25)] == [300000 + 10000 * k for k in range(25)]
+    assert s.price_at(parse_iso("2025-11-02T01:30:00-07:00")) == 310000
+    assert s.price_at(parse_iso("2025-11-02T01:30:00-08:00")) == 320000
 
 
 def _doc(changes, extra=""):
@@ -319,6 +343,7 @@ def test_fetch_http_error_without_envelope():
     for opts in ("st=500", "st=503,ra=120", "f=arcadia/smart_price_empty.json,st=502"):
         e = raises(http.HTTPError, arcadia.fetch, client, cfg(baseUrl=_base(opts)), NOW, {})
         assert e.status == int(opts.split("st=")[1][:3])
+        assert e.retry_after_s == (120 if "ra=120" in opts else None)
 
 
 def test_fetch_empty_and_dst_over_http():
@@ -348,18 +373,34 @@ def test_fetch_store_reload():
 
 def test_faults_keep_previous_cache():
     http, client = _client()
+    quick = http.Client(client.open_socket, timeout_s=1)
+    small = http.Client(client.open_socket, max_body=20000)
+    dst = "f=arcadia/smart_price_groupby_hour_7d_dst.json"
     with TmpDir("arc") as d:
         st = Store(d)
         first = arcadia.fetch(client, cfg(baseUrl=_base("f=arcadia/smart_price_48h_default.json")),
                               NOW, {})
         st.save(first)
-        faults = ("st=500", "f=arcadia/smart_price_groupby_hour_7d_dst.json,cut=100",
-                  "f=arcadia/smart_price_groupby_hour_7d_dst.json,chunked,badchunk",
-                  "f=arcadia/error_unauthorized.json,st=401", "f=arcadia/smart_price_empty.json")
-        for opts in faults:
+        faults = (
+            (client, "st=500", http.HTTPError),  # plain-text error page
+            (client, "st=429,ra=30", http.HTTPError),
+            (client, "st=503,ra=120", http.HTTPError),
+            (client, dst + ",cut=100", ValueError),  # truncated body
+            (client, dst + ",close,cut=5000", ValueError),  # close-delimited, cut short
+            (client, dst + ",chunked,badchunk", ValueError),  # broken chunk framing
+            (client, "f=arcadia/error_unauthorized.json,st=401", AuthError),
+            (client, "f=arcadia/error_invalid_master_tariff.json,st=404", ProviderError),
+            (client, "f=arcadia/smart_price_empty.json", NoData),
+            (client, "ct=text/html", ProviderError),  # 200 with a body that is not JSON
+            (client, "big=50000", ValueError),  # oversized for max_body, or not JSON
+            (quick, "f=arcadia/smart_price_48h_default.json,hdelay=3", OSError),  # time-out
+            (quick, dst + ",bdelay=3", OSError),  # time-out in the middle of the body
+            (small, dst, http.BodyTooLarge),  # larger than this client's max_body
+        )
+        for c, opts, exc in faults:
             try:
-                got = arcadia.fetch(client, cfg(baseUrl=_base(opts)), NOW, {})
-            except (OSError, ValueError, http.HTTPError):
+                got = arcadia.fetch(c, cfg(baseUrl=_base(opts)), NOW, {})
+            except exc:
                 got = None
             assert got is None, opts  # every fault is an error, never a partial schedule
             loaded, _ = Store(d).load()
@@ -368,3 +409,21 @@ def test_faults_keep_previous_cache():
         raises(OSError, arcadia.fetch, client, refused, NOW, {})
         assert Store(d).load()[0].same_as(first) and st.writes == 1
 
+
+def test_fetch_tls_wrong_host_is_refused():
+    http, client = _client()
+    import os
+
+    ca = os.getenv("WW_CA_DER")
+    if not ca:
+        from support import skip
+
+        skip("no test CA")
+    tls = http.Client(client.open_socket, ca_file=ca, timeout_s=10)
+    ok = cfg(baseUrl="https://localhost:%d/x/f=arcadia/smart_price_48h_default.json"
+             % env_int("WW_HTTPS_PORT"))
+    s = arcadia.fetch(tls, ok, NOW, {})
+    check_against_fixture(s, "smart_price_48h_default.json")
+    bad = cfg(baseUrl="https://localhost:%d/x/f=arcadia/smart_price_48h_default.json"
+              % env_int("WW_HTTPS_BADHOST_PORT"))
+    raises(http.TLSError, arcadia.fetch, tls, bad, NOW, {})

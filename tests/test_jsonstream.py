@@ -217,6 +217,10 @@ def test_source_kinds_agree():
     assert loads(Chunks(doc, 3)) == want
     assert loads(ReadOnly(doc, 5)) == want
     assert loads(memoryview(doc), bufsize=4) == want
+    odd = ReadOnly(doc, 4)
+    odd.data = bytearray(doc)  # read() returning bytearray chunks
+    assert loads(odd) == want
+    assert list(items(odd.__class__(bytearray(doc), 3), "a.*")) == want["a"]
 
 
 def split_results(doc, fn):
@@ -470,3 +474,17 @@ def test_byte_tables():
     assert cls == jsonstream._CLS
     assert ncls == jsonstream._NCLS
     assert len(jsonstream._NTAB) == 80
+
+
+def test_many_keys_and_repeated_keys():
+    keys = ["k%d" % i for i in range(200)]
+    doc = ("[" + ",".join('{"%s": %d, "same": "v"}' % (k, i) for i, k in enumerate(keys))
+           + "]").encode()
+    got = loads(doc)
+    assert len(got) == 200
+    for i, d in enumerate(got):
+        assert d == {keys[i]: i, "same": "v"}
+    # a key first seen plain is the same key when seen again escaped, and vice versa
+    doc = b'[{"ab": 1}, {"a\\u0062": 2}, {"ab": 3}]'
+    assert list(items(doc, "*.ab")) == [1, 2, 3]
+    assert list(items(Chunks(doc, 5), "*.ab")) == [1, 2, 3]

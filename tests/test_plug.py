@@ -187,6 +187,10 @@ class _App:
     def apply_config(self, cfg):
         self.applied = cfg
 
+    def fetch_now(self):
+        self.last_fetch = {"t_s": T0, "ok": False, "msg": "NetworkError: no route"}
+        return False
+
     def plan_rows(self, hours):
         return [(T0, T0 + 3600, True, 100000, "cheapest"),
                 {"start_s": T0 + 3600, "end_s": T0 + 7200, "on": False, "price_u": None,
@@ -231,6 +235,27 @@ def test_repl_functions_print_one_line_errors():
         assert out[1].startswith("policy.hours_per_day=3")
         assert out[2].startswith("saved config.json (1 changed)")
         assert out[3] == "factory reset cancelled"
+
+
+def test_fetch_needs_the_app_and_reports_its_outcome():
+    with TmpDir("plug") as root:
+        out = []
+        import builtins
+
+        old = builtins.print
+        builtins.print = lambda *a: out.append(" ".join(str(x) for x in a))
+        try:
+            plug.use(root, lambda: T0, config.schema([_Mod]))
+            assert plug.fetch() is False
+            app = _App()
+            app.hal.root = root
+            plug.attach(app)
+            assert plug.fetch() is False
+        finally:
+            builtins.print = old
+            plug.use("")
+        assert out[0].startswith("ERROR fetch: the app is not running")
+        assert out[1] == "ERROR fetch failed: NetworkError: no route"
 
 
 def test_plan_from_flash_uses_the_planner():

@@ -10,13 +10,14 @@ Set PLUGCTL_TRANSCRIPT=path to keep the commands and their output.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 
 import pytest
-
 from fake_serial_device import FakeBoard, micropython_exe
+
 from tools import plugctl
 from tools import plugctl_deploy as dep
 
@@ -116,6 +117,7 @@ class Session:
         self.link = os.path.join(tmp, "ttyPLUG")
         self.image = os.path.join(tmp, "flash.img")
         self.gpio = os.path.join(tmp, "gpio.log")
+        self.tree = os.path.join(tmp, "tree")
         self.tmp = tmp
         self.transcript = []
         self.outputs = []
@@ -152,6 +154,10 @@ class Session:
 def board(tmp_path_factory):
     tmp = str(tmp_path_factory.mktemp("plug"))
     s = Session(tmp)
+    # deploy a snapshot: the working tree may change while the session runs
+    for rel in dep.device_files():
+        os.makedirs(os.path.dirname(os.path.join(s.tree, rel)), exist_ok=True)
+        shutil.copyfile(os.path.join(ROOT, rel), os.path.join(s.tree, rel))
     with FakeBoard(s.link, s.image, env={"GPIO_LOG": s.gpio}):
         yield s
     path = os.environ.get("PLUGCTL_TRANSCRIPT")
@@ -175,18 +181,32 @@ def _price_cache(path, now):
 
 
 def test_e2e_1_deploy_copies_only_what_changed(board):
-    out = board.plugctl("deploy")
-    n = len(dep.device_files())
+    n = len(dep.device_files(board.tree))
+    out = board.plugctl("deploy", "--tree", board.tree)  # a blank board: everything
     assert "deploy: %d copied, 0 removed, 0 unchanged (mpy)" % n in out
-    assert "copied  firmware/plug.mpy" in out and "copied  main.py" in out
-    out = board.plugctl("deploy")
-    assert "deploy: 0 copied, 0 removed, %d unchanged" % n in out
-    out = board.plugctl("deploy", "--source")
-    assert "copied  firmware/app.py" in out and "removed firmware/app.mpy" in out
-    out = board.plugctl("deploy")
-    assert "removed firmware/app.py" in out and "copied  firmware/app.mpy" in out
+    assert "copied  firmware/app.mpy" in out and "copied  main.py" in out
+    # an edited module, a module left from an older version, a --source copy of another
+    with open(os.path.join(board.tree, "firmware", "log.py"), "a") as f:
+        f.write("\n_EDITED = 1\n")
+    board.mpremote("exec", "for n in ('firmware/old.mpy', 'firmware/tz.py'):\n"
+                           "    f = open(n, 'w'); f.write('# stale'); f.close()")
+    out = board.plugctl("deploy", "--tree", board.tree)
+    assert out.splitlines() == ["copied  firmware/log.mpy", "removed firmware/old.mpy",
+                                "removed firmware/tz.py",
+                                "deploy: 1 copied, 2 removed, %d unchanged (mpy); config and "
+                                "cache kept" % (n - 1)]
     files = board.mpremote("exec", "import os; print(sorted(os.listdir('firmware')))")
-    assert "'plug.mpy'" in files and "'plug.py'" not in files
+    assert "'plug.mpy'" in files and "'plug.py'" not in files and "'tz.py'" not in files
+
+
+def test_deploy_source_builds_py_and_keeps_boot_and_main_as_source(tmp_path):
+    built = dict(dep.build(str(tmp_path / "src"), source=True))
+    assert "firmware/plug.py" in built and "plug.py" in built
+    built = dict(dep.build(str(tmp_path / "mpy")))
+    assert "firmware/plug.mpy" in built and "plug.mpy" in built
+    assert "main.py" in built and "boot.py" in built
+    with open(built["firmware/plug.mpy"], "rb") as f:
+        assert f.read(1) == b"M"  # mpy header
 
 
 def test_e2e_2_config_set_get_and_rejected_values(board):
@@ -285,7 +305,23 @@ def test_e2e_6_corrupt_config_boots_with_defaults_and_a_warning(board):
     board.plugctl("config", "set", "arcadia.appKey", APP_KEY)
 
 
-def test_e2e_7_flash_image_holds_what_plugctl_wrote(board):
+def test_e2e_7_rateplan_import_then_the_app_prices_offline(board):
+    _need_app()
+    if not os.path.exists(os.path.join(ROOT, "tools", "rateplan_import.py")) or \
+            not os.path.exists(os.path.join(ROOT, "firmware", "providers", "rateplan.py")):
+        pytest.skip("rate plan import not there yet")
+    fx = os.path.join(TESTS, "fixtures", "enertalk")
+    out = board.plugctl("rateplan", "import", os.path.join(fx, "rateplan_schema.json"),
+                        os.path.join(fx, "bill.json"))
+    assert "source=rateplan" in out and "saved config.json" in out
+    out = board.plugctl("rateplan", "import", os.path.join(fx, "rateplan_schema.json"),
+                        os.path.join(board.tmp, "missing.json"), expect=plugctl.EXIT_USAGE)
+    assert out.startswith("plugctl: error: rateplan import: ") and out.count("\n") == 1
+    out = board.plugctl("status")
+    assert "source rateplan" in out or "(source rateplan)" in out, out
+
+
+def test_e2e_8_flash_image_holds_what_plugctl_wrote(board):
     board.plugctl("--no-restart", "config", "get", "wifi.ssid")  # leave the board idle
     script = os.path.join(board.tmp, "inspect.py")
     with open(script, "w") as f:
@@ -307,10 +343,10 @@ def test_e2e_7_flash_image_holds_what_plugctl_wrote(board):
     assert p.returncode == 0, p.stdout + p.stderr
     flash = json.loads(p.stdout.strip().splitlines()[-1])
     files = set(flash["files"])
-    for rel in dep.device_files():
+    for rel in dep.device_files(board.tree):
         expect = rel if rel in dep.KEEP_AS_SOURCE else rel[:-3] + ".mpy"
         assert expect in files, expect
-    assert not [f for f in files if f.endswith(".tmp")]
+    assert not [f for f in files if f.endswith(".tmp") or f.endswith(".part")]
     assert flash["config"]["wifi.ssid"] == "home-net"
     assert flash["config"]["wifi.password"] == SECRET  # stored in full on the plug only
     assert flash["config"]["arcadia.appKey"] == APP_KEY
@@ -318,7 +354,7 @@ def test_e2e_7_flash_image_holds_what_plugctl_wrote(board):
         assert {"prices.bin", "status.json", "log.txt"} <= files
 
 
-def test_e2e_8_secrets_never_printed_in_full(board):
+def test_e2e_9_secrets_never_printed_in_full(board):
     assert board.outputs
     for out in board.outputs:
         assert SECRET not in out and APP_KEY not in out

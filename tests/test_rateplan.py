@@ -185,6 +185,19 @@ def test_counter_accumulates_and_resets_per_cycle():
     assert st["rateplan.cycle_s"] == nxt
 
 
+def test_meter_readings_count_deltas():
+    cfg = _cfg(meterDate=1)
+    st = {}
+    t = parse_iso("2025-05-10T12:00:00Z")
+    z = rateplan.FixedZone(0)
+    assert rateplan.add_meter_reading(st, cfg, t, 1234.5, z) == 0  # reference only
+    assert rateplan.add_meter_reading(st, cfg, t + 60, 1236.0, z) == 1500
+    assert rateplan.add_meter_reading(st, cfg, t + 120, 3.0, z) == 1500  # meter reset
+    assert rateplan.add_meter_reading(st, cfg, t + 180, 3.25, z) == 1750
+    assert rateplan.add_meter_reading(st, cfg, parse_iso("2025-06-01T00:00:00Z"), 4.25, z) == 1000
+    assert set(st) <= set(rateplan.PERSIST)
+
+
 def test_fetch_uses_counter_and_window():
     cfg = _cfg(tiers="100:0.012,0:0.20145", load_kw=0, price="0.01", hours=24)
     cfg["tz"] = "UTC0"

@@ -242,7 +242,7 @@ def test_both_runtimes_take_identical_decisions():
 
 @needs_app
 def test_outage_shows_the_fallback_ladder():
-    o = Options(days=5, start="2019-04-01")
+    o = Options(days=5, start="2019-04-01", cfg={"policy.backup_hours": "01:00-03:00"})
     t0 = simulate_start(o)
     o.faults = [faults.parse_window("outage", "1d+3d", t0)]  # no answers from day 1 to day 4
     res = simulate(o)
@@ -251,14 +251,22 @@ def test_outage_shows_the_fallback_ladder():
     failed = [e for e in res.events if e[0] == "log" and " fetch: failed" in e[2]]
     assert failed and all(t0 + 86400 <= e[1] < t0 + 4 * 86400 for e in failed)
     assert any(r["fault"] == "outage" for r in res.requests)
-    reasons = [(e[1], e[4]) for e in res.events if e[0] == "d"]
-    normal = {r for t, r in reasons if t < t0 + 86400}
-    # once the cache runs out (day-ahead covered day 2 fully), the reasons change: a rung of
-    # the fallback ladder the normal days never use
-    during = {r for t, r in reasons if t0 + 2 * 86400 <= t < t0 + 4 * 86400}
-    assert during - normal, (normal, during)
-    after = [t for t, r in reasons if t >= t0 + 4 * 86400 and r in normal]
-    assert after  # back to normal once the API answers again
+    dec = [(e[1], e[3], e[4]) for e in res.events if e[0] == "d"]
+    # rung 1: day 1 runs on the cached day-ahead prices although every fetch fails
+    day1 = [r for t, _on, r in dec if t0 + 86400 <= t < t0 + 2 * 86400]
+    assert day1 and all("cheapest" in r for r in day1), day1
+    # rung 2/3: days 2-3 have no prices: backup hours 01:00-03:00 on, otherwise safe state
+    for day in (2, 3):
+        a, b = t0 + day * 86400, t0 + (day + 1) * 86400  # April: no DST change
+        rs = [(t, on, r) for t, on, r in dec if a <= t < b]
+        assert (a + 3600, True, "backup hours 01:00-03:00: no prices") in rs, rs
+        assert any(not on and r.startswith("no prices: safe state off") or
+                   (not on and "backup hours" in r) for t, on, r in rs)
+        assert not any("cheapest" in r for t, on, r in rs)
+        assert [(x, y) for x, y in res.on if a <= x < b] == [(a + 3600, a + 3 * 3600)]
+    # back to normal once the API answers again
+    assert any("cheapest" in r for t, _on, r in dec if t >= t0 + 4 * 86400)
+    assert s["energy_kwh"] == pytest.approx(2 * 4 + 2 * 2 + 4)
 
 
 def simulate_start(o):

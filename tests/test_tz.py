@@ -3,6 +3,7 @@
 
 from firmware.isotime import format_iso, parse_iso
 from firmware.tz import Zone
+
 from support import raises
 
 PAC = "PST8PDT,M3.2.0,M11.1.0"

@@ -22,9 +22,10 @@ Tiers make the marginal price depend on the energy used so far in the cycle. The
 in the provider `state` dict (which the app persists with the cache as store extras):
     state["rateplan.wh"]       integer Wh used in the current cycle
     state["rateplan.cycle_s"]  UTC second the counted cycle started (a new cycle resets wh)
-The app feeds it with add_energy(state, cfg, now_s, wh, zone) from hal.meter when the HAL has
-one, else add_on_time(state, cfg, now_s, on_s, zone) with the relay's on-time (estimated with
-rateplan.load_kw); counter(state, cfg, now_s, zone) gives the Wh used in the cycle of now_s.
+The app feeds it with add_meter_reading(state, cfg, now_s, hal.meter.kwh(), zone) when the HAL
+has a meter (or add_energy(..., wh, ...) with a delta), else add_on_time(state, cfg, now_s,
+on_s, zone) with the relay's on-time (estimated with rateplan.load_kw); counter(state, cfg,
+now_s, zone) gives the Wh used in the cycle of now_s. PERSIST lists the state keys to keep.
 
 generate() prices a window: records end at every TOU boundary, local slot boundary (so the
 planner gets hourly slots as from any other source), cycle start (the counter resets) and tier
@@ -40,6 +41,7 @@ from . import ProviderError
 
 NEEDS_NETWORK = False
 PUBLISH_LOCAL_MIN = None
+PERSIST = ("rateplan.wh", "rateplan.ws", "rateplan.cycle_s", "rateplan.meter_wh")
 
 CONFIG = (
     Field("rateplan.id", "text", "", hi=64, help="supplier/rate plan id (from the import)"),
@@ -386,6 +388,17 @@ def add_energy(state, cfg, now_s, wh, zone):
     counter(state, cfg, now_s, zone)
     state["rateplan.wh"] = state.get("rateplan.wh", 0) + int(wh)
     return state["rateplan.wh"]
+
+
+def add_meter_reading(state, cfg, now_s, kwh_total, zone):
+    """Count the energy since the previous reading of a cumulative meter (hal.meter.kwh()).
+    The first reading, and a meter that went backwards (reset), only set the reference."""
+    wh_total = _wh(kwh_total)
+    last = state.get("rateplan.meter_wh")
+    state["rateplan.meter_wh"] = wh_total
+    if last is None or wh_total < last:
+        return counter(state, cfg, now_s, zone)
+    return add_energy(state, cfg, now_s, wh_total - last, zone)
 
 
 def add_on_time(state, cfg, now_s, on_s, zone):

@@ -98,6 +98,8 @@ class GridXApi:
     # -- requests ---------------------------------------------------------------------------
     def handle(self, req):
         path = req.path.lower()
+        if path.endswith("/auth/token"):
+            return self._token(req)
         mode = self.fail.take(req.path)
         if mode == "500":
             return 500, {"Content-Type": "text/plain"}, b"Internal Server Error"
@@ -105,8 +107,6 @@ class GridXApi:
             return 503, {"Content-Type": "text/plain", "Retry-After": "7"}, b"busy"
         if mode == "garbage":
             return 200, dict(JSON), b'{"meta": {"code": 200}, "data": [{"priceHeader": '
-        if path.endswith("/auth/token"):
-            return self._token(req)
         if path.endswith("/customer/info"):
             if mode == "401":
                 return 401, dict(JSON), jbody({"message": "Unauthorized"})

@@ -75,9 +75,9 @@ class OpenADR3Api:
 
     def handle(self, req):
         path = req.path.rstrip("/")
-        mode = self.fail.take(req.path)
         if path.endswith("/auth/token"):
             return self._token(req)
+        mode = self.fail.take(req.path)
         if mode == "500":
             return _problem(500, "Internal Server Error", "simulated")
         if mode == "503":

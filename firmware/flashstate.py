@@ -1,0 +1,78 @@
+"""The small files the app keeps on flash besides config.json and the price cache.
+
+    status.json    the app's status() snapshot, for `plug.status()` while the app is stopped
+                   (written only when it changes: relay, reason, fetch outcome, override)
+    log.txt        INFO+ log lines; renamed to log.txt.1 past LOG_FILE_MAX bytes (two files max)
+    override.json  {"on": bool, "until_s": int}: a timed override survives a restart
+
+All writes are best effort: a full or failing flash must never stop the relay loop, so
+OSError is swallowed here (the relay does not depend on any of these files).
+"""
+
+import json
+import os
+
+from .config import join
+
+STATUS_FILE = "status.json"
+LOG_FILE = "log.txt"
+LOG_FILE_MAX = 8192
+OVERRIDE_FILE = "override.json"
+
+
+def _remove(path):
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def write_atomic(path, text):
+    try:
+        with open(path + ".tmp", "w") as f:
+            f.write(text)
+        os.rename(path + ".tmp", path)
+        return True
+    except OSError:
+        return False
+
+
+def append_log(root, line):
+    path = join(root, LOG_FILE)
+    try:
+        try:
+            if os.stat(path)[6] > LOG_FILE_MAX:
+                os.rename(path, path + ".1")
+        except OSError:
+            pass
+        with open(path, "a") as f:
+            f.write(line + "\n")
+    except OSError:
+        pass
+
+
+def write_status(root, text):
+    return write_atomic(join(root, STATUS_FILE), text)
+
+
+def save_override(root, on, until_s):
+    if until_s is None:
+        _remove(join(root, OVERRIDE_FILE))
+    else:
+        write_atomic(join(root, OVERRIDE_FILE), json.dumps({"on": bool(on), "until_s": until_s}))
+
+
+def load_override(root, now_s):
+    """(on, until_s) of an override still running at now_s, else None (a stale file goes)."""
+    path = join(root, OVERRIDE_FILE)
+    try:
+        with open(path) as f:
+            ov = json.load(f)
+        until = int(ov["until_s"])
+        on = bool(ov["on"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if until <= now_s:
+        _remove(path)
+        return None
+    return on, until

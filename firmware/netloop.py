@@ -1,0 +1,169 @@
+"""The app's network side: Wi-Fi, NTP and price fetches, supervised so that they never get
+in the way of switching (mixed into app.App; see app.py for the whole loop).
+
+- Wi-Fi connects and reconnects with capped exponential back-off (fetcher.Backoff).
+- NTP when the clock is not valid, and every ntp.resync_h hours; back-off on failure.
+- A fetch when fetcher.Cadence says it is due, the clock is trusted and the link is up (or the
+  provider needs no network). The result is merged into the cached schedule (newer prices
+  win), history older than a day before local midnight is dropped, the cache is saved (the
+  store writes only on change) and the plan is redone. Any exception from the HTTP client or
+  the provider is a failed fetch: logged, backed off (honouring Retry-After), and the last
+  good schedule stays in use.
+- None of this starts when a relay change is due within fetch.budget_s: the step returns
+  that change as its wake time and the network work runs right after the switch.
+"""
+
+import gc
+
+from .compat import exc_text
+from .isotime import format_iso
+
+KEEP_HISTORY_S = 86400  # prices older than a day before local midnight are dropped
+MAX_SLEEP_S = 3600  # longest wait between steps (the HAL also bounds and re-checks its waits)
+
+
+class NetLoop:
+    """The network side of one App (composition: it reads and updates the app's state)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.deferred = False  # network work waits for a switch that is due soon
+        self._no_wifi_logged = False
+
+    def switch_soon(self, now):
+        app = self.app
+        u = app.until_s
+        return u is not None and u - now < app.cfg["fetch.budget_s"]
+
+    def network(self, now):
+        app = self.app
+        hal, cfg = app.hal, app.cfg
+        needs_net = app.provider is None or getattr(app.provider, "NEEDS_NETWORK", True)
+        if self.switch_soon(now):
+            self.deferred = True
+            return
+        self.deferred = False
+        if not hal.net.up():
+            if not cfg["wifi.ssid"] or not app.wifi_backoff.ready(now):
+                if not cfg["wifi.ssid"] and not self._no_wifi_logged:
+                    self._no_wifi_logged = True
+                    app.log.warn("wifi", "no wifi.ssid configured: offline")
+                if needs_net:
+                    return
+            else:
+                app.log.info("wifi", "connecting to %s" % cfg["wifi.ssid"])
+                if hal.net.connect(cfg["wifi.ssid"], cfg["wifi.password"], cfg["wifi.timeout_s"]):
+                    app.wifi_backoff.ok()
+                    app.log.info("wifi", "connected")
+                else:
+                    t = app.wifi_backoff.fail(hal.clock.now_s())
+                    app.log.warn("wifi", "connection failed; retry at %s" % format_iso(t))
+                    if needs_net:
+                        return
+                now = hal.clock.now_s()
+                if self.switch_soon(now):  # the connect took a while: switch first
+                    self.deferred = True
+                    return
+        if hal.net.up() and (not hal.clock.valid() or now >= app._next_sync_s) and \
+                app.ntp_backoff.ready(now):
+            if hal.clock.sync():
+                app.ntp_backoff.ok()
+                now = hal.clock.now_s()
+                app._next_sync_s = now + cfg["ntp.resync_h"] * 3600
+                app.log.info("clock", "synchronised")
+                app._settle(now)
+            else:
+                t = app.ntp_backoff.fail(now)
+                app.log.warn("clock", "NTP failed; retry at %s" % format_iso(t))
+        if app.provider is not None and now >= app.next_fetch_s and app.clock_trusted and \
+                (hal.net.up() or not needs_net):
+            if self.switch_soon(now):
+                self.deferred = True
+                return
+            self.fetch_now()
+
+    def fetch_now(self):
+        """Fetch, merge, cache and re-plan now. True on success. Errors are logged and backed
+        off; the last good schedule stays in use."""
+        app = self.app
+        if not app.booted:
+            app.boot()
+        hal, cfg = app.hal, app.cfg
+        now = hal.clock.now_s()
+        if app.provider is None:
+            app.log.warn("fetch", "no price source")
+            return False
+        if not app.clock_trusted:
+            app.log.warn("fetch", "skipped: clock not valid")
+            return False
+        client = None
+        app.fetches += 1
+        try:
+            if getattr(app.provider, "NEEDS_NETWORK", True):
+                from . import http  # not needed until the first fetch
+
+                client = http.Client(hal.net.open, ca_file=cfg["tls.ca_file"] or None,
+                                     verify=cfg["tls.verify"], timeout_s=cfg["fetch.timeout_s"],
+                                     log=app.log)
+            new = app.provider.fetch(client, cfg, now, app.provider_state)
+            if new is None or not len(new):
+                raise ValueError("no prices in the answer")
+        except Exception as e:  # the supervisor: any fetch failure is a state, not an exit
+            gc.collect()
+            app.fetch_failures += 1
+            t = hal.clock.now_s()
+            app.next_fetch_s = app.cadence.failed(t, getattr(e, "retry_after_s", None))
+            msg = exc_text(e)
+            app.last_fetch = {"t_s": t, "ok": False, "msg": msg}
+            app.log.warn("fetch", "failed: %s; retry in %d s" % (msg, app.next_fetch_s - t))
+            app._snapshot()
+            return False
+        finally:
+            close = getattr(client, "close", None)
+            if close is not None:
+                close()
+        app.cadence.succeeded()
+        t = hal.clock.now_s()
+        merged = app.schedule.merge(new) if app.schedule is not None else new
+        merged.fetched_s = t
+        keep = app.zone.day_start(t) - KEEP_HISTORY_S
+        if len(merged) and merged.base_s < keep:
+            merged.drop_before(keep)
+        changed = app.schedule is None or not merged.same_as(app.schedule)
+        app.schedule = merged
+        gc.collect()
+        try:
+            wrote = app.store.save(merged, app._extras())
+        except (OSError, ValueError) as e:
+            wrote = False
+            app.log.error("cache", "not saved: %s" % exc_text(e))
+        if changed:
+            app._dirty = True
+        app._retime_fetch(t)
+        msg = "%d intervals to %s%s" % (len(merged), format_iso(merged.end_s),
+                                        "" if changed else ", unchanged")
+        app.last_fetch = {"t_s": t, "ok": True, "msg": msg}
+        app.log.info("fetch", "ok: %s%s; next at %s" % (msg, ", saved" if wrote else "",
+                                                         format_iso(app.next_fetch_s)))
+        app._settle(t)
+        return True
+
+    def next_wake(self, now):
+        app = self.app
+        wake = now + MAX_SLEEP_S
+        for t in (app.until_s, app._day_end_s, app.state.override_until_s):
+            if t is not None and t < wake:
+                wake = t
+        if self.deferred:  # network work waits for the switch at until_s
+            return wake if wake > now else now + 1
+        hal = app.hal
+        needs_net = app.provider is not None and getattr(app.provider, "NEEDS_NETWORK", True)
+        net_ok = hal.net.up() or not needs_net
+        if app.provider is not None and app.clock_trusted and net_ok and \
+                app.next_fetch_s < wake:
+            wake = app.next_fetch_s
+        if not hal.net.up() and app.cfg["wifi.ssid"] and app.wifi_backoff.next_s < wake:
+            wake = app.wifi_backoff.next_s
+        if hal.net.up() and not hal.clock.valid() and app.ntp_backoff.next_s < wake:
+            wake = app.ntp_backoff.next_s
+        return wake if wake > now else now + 1

@@ -1,0 +1,297 @@
+# runtimes: cpython micropython
+"""OpenADR 3 VEN: token handling, programs, paged events, interval rules, overlaps,
+subscriptions - through the real http client against host_sim/apis/openadr3_server.py."""
+
+import json
+import socket
+
+from firmware.isotime import format_iso, parse_iso
+from firmware.providers import AuthError, NoData, ProviderError, openadr3
+
+from support import env_int, raises, read_fixture, skip
+
+START = parse_iso("2025-07-16T07:00:00Z")
+NOW = parse_iso("2025-07-16T00:30:00-07:00")
+
+
+def cfg(base="http://127.0.0.1:9/x", **kw):
+    c = {f.name: f.default for f in openadr3.CONFIG}
+    c["openadr3.baseUrl"] = base
+    c["openadr3.clientId"] = "ven-plug-001"
+    c["openadr3.clientSecret"] = "ven-secret"
+    c["openadr3.program"] = "PGE-CalFUSE-EV2AS"
+    for k, v in kw.items():
+        c["openadr3." + k] = v
+    return c
+
+
+def fixture_event():
+    return json.loads(read_fixture("openadr3/events.json"))[0]
+
+
+def fixture_prices():
+    return [iv["payloads"][0]["values"][0] for iv in fixture_event()["intervals"]]
+
+
+def ev(eid, start, n, price, prio=0, mod="2025-07-15T23:00:00Z", dur="PT1H"):
+    return {"id": eid, "programID": "pge-calfuse-ev2as", "priority": prio,
+            "modificationDateTime": mod, "objectType": "EVENT",
+            "intervalPeriod": {"start": format_iso(start), "duration": dur},
+            "intervals": [{"id": i, "payloads": [{"type": "PRICE", "values": [price]}]}
+                          for i in range(n)]}
+
+
+# -- without network ------------------------------------------------------------------------
+
+def test_event_records_from_event_interval_period():
+    recs, cur, unit = openadr3.event_records(fixture_event(), "PRICE", NOW, "USD", "KWH")
+    assert cur == "USD" and unit == "kWh" and len(recs) == 24
+    prices = fixture_prices()
+    for k, (s, e, p) in enumerate(recs):
+        assert (s, e) == (START + 3600 * k, START + 3600 * (k + 1))
+        assert p == int(prices[k] * 1000000 + 0.5)
+    assert recs[17][2] == 561000
+
+
+def test_interval_rules_own_period_multi_values_units():
+    e = ev("a", START, 3, 0.2, dur="PT15M")
+    e["intervals"][2]["intervalPeriod"] = {"start": "2025-07-16T09:00:00Z", "duration": "PT1H"}
+    e["intervals"][1]["payloads"] = [{"type": "GHG", "values": [9]},
+                                     {"type": "PRICE", "values": ["0.25", 0.3, 0.35]}]
+    e["payloadDescriptors"] = [{"payloadType": "PRICE", "units": "MWH", "currency": "EUR"}]
+    recs, cur, unit = openadr3.event_records(e, "PRICE", NOW, "USD", "KWH")
+    assert cur == "EUR" and unit == "kWh"
+    assert recs[0] == (START, START + 900, 200)  # 0.2 EUR/MWh = 200 micro-EUR/kWh
+    assert recs[1] == (START + 900, START + 1200, 250)  # PT15M split in three values
+    assert recs[2] == (START + 1200, START + 1500, 300)
+    assert recs[3] == (START + 1500, START + 1800, 350)
+    assert recs[4] == (START + 7200, START + 10800, 200)  # its own intervalPeriod
+    now_ev = ev("n", START, 1, 0.1)
+    now_ev["intervalPeriod"]["start"] = "0001-01-01T00:00:00Z"  # "now"
+    assert openadr3.event_records(now_ev, "PRICE", NOW, "USD", "KWH")[0][0][:2] == \
+        (NOW, NOW + 3600)
+    bad = ev("b", START, 1, 0.1)
+    del bad["intervalPeriod"]
+    raises(ProviderError, openadr3.event_records, bad, "PRICE", NOW, "USD", "KWH")
+
+
+def test_poll_delay_is_configurable_and_jittered():
+    c = cfg(pollMin=30, pollJitterS=120)
+    assert openadr3.poll_delay_s(c, lambda n: n - 1) == 1800 + 119
+    assert openadr3.poll_delay_s(c, lambda n: 0) == 1800
+    assert openadr3.poll_delay_s(cfg(pollMin=30, pollJitterS=0), lambda n: 5 / 0) == 1800
+
+
+# -- over http --------------------------------------------------------------------------------
+
+_N = [0]
+
+
+def _client():
+    try:
+        from firmware import http
+        from firmware.hal import tcp_connect
+    except ImportError as e:
+        skip("http client not available: %s" % e)
+
+    def open_socket(host, port, timeout_s):
+        return tcp_connect(socket, host, port, timeout_s)
+
+    return http, http.Client(open_socket, timeout_s=10)
+
+
+def _session():
+    _N[0] += 1
+    sid = "oa%d_%d" % (int.from_bytes(__import__("os").urandom(3), "little"), _N[0])
+    return "http://127.0.0.1:%d/s/%s" % (env_int("WW_VTN_PORT"), sid)
+
+
+def _read(r):
+    try:
+        buf = bytearray()
+        chunk = bytearray(512)
+        while True:
+            n = r.readinto(chunk)
+            if not n:
+                break
+            buf.extend(chunk[:n])
+    finally:
+        r.close()
+    return json.loads(bytes(buf)) if buf else None
+
+
+def _ctl(client, base, q="", events=None):
+    if events is not None:
+        r = client.post(base + "/_ctl/events", body=json.dumps(events).encode(),
+                        headers={"Content-Type": "application/json"})
+    else:
+        r = client.get(base + "/_ctl?" + q)
+    assert _read(r) == {"ok": True}
+
+
+def _reqs(client, base):
+    return _read(client.get(base + "/_requests"))
+
+
+def test_fetch_fixture_events_with_token_and_parameters():
+    http, client = _client()
+    base = _session()
+    st = {}
+    s = openadr3.fetch(client, cfg(base, scope="read_all"), NOW, st)
+    assert len(s) == 24 and s.base_s == START and s.end_s == START + 86400
+    assert s.tariff_id == "pge-calfuse-ev2as" and s.currency == "USD"
+    prices = fixture_prices()
+    for k in range(24):
+        assert s.prices[k] == int(prices[k] * 1000000 + 0.5)
+    reqs = _reqs(client, base)
+    assert [(r["method"], r["path"]) for r in reqs] == [
+        ("POST", "/auth/token"), ("GET", "/programs"), ("GET", "/events")]
+    form = reqs[0]["body"]
+    for part in ("grant_type=client_credentials", "client_id=ven-plug-001",
+                 "client_secret=ven-secret", "scope=read_all"):
+        assert part in form
+    assert reqs[0]["headers"]["content-type"].startswith("application/x-www-form-urlencoded")
+    tok = st["openadr3.token"]
+    for r in reqs[1:]:
+        assert r["headers"]["authorization"] == "Bearer " + tok
+    assert reqs[1]["args"] == {"skip": ["0"], "limit": ["50"]}
+    assert reqs[2]["args"] == {"programID": ["pge-calfuse-ev2as"], "skip": ["0"],
+                               "limit": ["50"]}
+    # a second poll: cached token and program id, only GET /events
+    s2 = openadr3.fetch(client, cfg(base), NOW + 600, st)
+    assert s2.same_as(s) or list(s2.prices) == list(s.prices)
+    assert [r["path"] for r in _reqs(client, base)][3:] == ["/events"]
+    # 3.0 target filters go on programs and events
+    openadr3.fetch(client, cfg(base, targetType="CIRCUIT_IDS", targetValues="013532223, 1"),
+                   NOW, {})
+    r = _reqs(client, base)[-1]
+    assert r["args"]["targetType"] == ["CIRCUIT_IDS"]
+    assert r["args"]["targetValues"] == ["013532223", "1"]
+    assert r["args"]["programID"] == ["pge-calfuse-ev2as"]
+    # by id, and with HTTP Basic client authentication (GridX style)
+    st2 = {}
+    e = raises(NoData, openadr3.fetch, client,
+               cfg(base, program="pge-calfuse-eelec", tokenAuth="basic"), NOW, st2)
+    assert "pge-calfuse-eelec" in str(e)  # found by id; it has no events
+    assert "openadr3.program_id" not in st2  # looked up again at the next poll
+    r = _reqs(client, base)[-3]
+    assert r["path"] == "/auth/token" and r["headers"]["authorization"].startswith("Basic ")
+    assert "client_secret" not in r["body"]
+
+
+def test_token_expiry_refresh_and_refusal():
+    http, client = _client()
+    base = _session()
+    st = {}
+    openadr3.fetch(client, cfg(base), NOW, st)
+    tok = st["openadr3.token"]
+    _ctl(client, base, "expire=1")  # the server forgets it early: 401, refresh once, retry
+    s = openadr3.fetch(client, cfg(base), NOW + 60, st)
+    assert len(s) == 24 and st["openadr3.token"] != tok
+    paths = [r["path"] for r in _reqs(client, base)][-3:]
+    assert paths == ["/events", "/auth/token", "/events"]
+    # our own clock says it expired (60 s early): a new token before the call
+    tok = st["openadr3.token"]
+    openadr3.fetch(client, cfg(base), st["openadr3.exp_s"], st)
+    assert st["openadr3.token"] != tok
+    assert [r["path"] for r in _reqs(client, base)][-2:] == ["/auth/token", "/events"]
+    # refused even after a refresh: AuthError, two tries only
+    n = len(_reqs(client, base))
+    _ctl(client, base, "fail=401&count=5")
+    raises(AuthError, openadr3.fetch, client, cfg(base), NOW + 120, st)
+    assert len(_reqs(client, base)) - n == 3  # events, token, events
+    e = raises(AuthError, openadr3.fetch, client, cfg(base, clientSecret="nope"), NOW, {})
+    assert "invalid_client" in str(e) and "401" in str(e)
+    e = raises(AuthError, openadr3.fetch, client, cfg(base, clientSecret=""), NOW, {})
+    assert "secret" in str(e)
+
+
+def test_paging_and_program_lookup():
+    http, client = _client()
+    base = _session()
+    events = [ev("d%d" % i, START + i * 86400, 24, 0.1 + i / 100) for i in range(7)]
+    _ctl(client, base, events=events)
+    st = {}
+    s = openadr3.fetch(client, cfg(base, pageLimit=3), NOW, st)
+    assert s.base_s == START and s.end_s == START + 7 * 86400
+    assert s.price_at(START + 6 * 86400 + 5) == 160000
+    got = [r["args"]["skip"][0] for r in _reqs(client, base) if r["path"] == "/events"]
+    assert got == ["0", "3", "6"]
+    e = raises(NoData, openadr3.fetch, client, cfg(base, program="NO-SUCH"), NOW, {})
+    assert "NO-SUCH" in str(e)
+    e = raises(ProviderError, openadr3.fetch, client, cfg(base, pageLimit=3, maxPages=2),
+               NOW, {})
+    assert "pages" in str(e)
+
+
+def test_overlaps_priority_then_recency_and_removed_events():
+    http, client = _client()
+    base = _session()
+    h = 3600
+    events = [
+        ev("base", START, 24, 0.1, prio=1, mod="2025-07-15T20:00:00Z"),
+        ev("urgent", START + 5 * h, 2, 0.9, prio=0, mod="2025-07-15T10:00:00Z"),
+        ev("newer", START + 10 * h, 2, 0.5, prio=1, mod="2025-07-15T21:00:00Z"),
+        ev("older", START + 15 * h, 1, 0.7, prio=1, mod="2025-07-15T19:00:00Z"),
+        ev("nopri", START + 18 * h, 1, 0.8, prio=None, mod="2025-07-15T23:59:00Z"),
+        ev("ended", START - 2 * 86400, 24, 0.3),
+        ev("other-program", START, 24, 0.6),
+    ]
+    events[-1]["programID"] = "someone-else"
+    _ctl(client, base, events=events)
+    st = {}
+    s = openadr3.fetch(client, cfg(base), NOW, st)
+    assert s.base_s == START and s.end_s == START + 24 * h  # the ended event is gone
+    assert s.price_at(START + 4 * h) == 100000
+    assert s.price_at(START + 5 * h) == 900000 and s.price_at(START + 6 * h + 59) == 900000
+    assert s.price_at(START + 10 * h) == 500000  # same priority, more recent
+    assert s.price_at(START + 15 * h) == 100000  # same priority, older: loses
+    assert s.price_at(START + 18 * h) == 100000  # no priority: lowest
+    assert st["openadr3.removed"] == []
+    # "urgent" is cancelled (no longer listed): its span is reported for the app to clear
+    _ctl(client, base, events=[e for e in events if e["id"] != "urgent"])
+    s = openadr3.fetch(client, cfg(base), NOW, st)
+    assert s.price_at(START + 5 * h) == 100000
+    assert st["openadr3.removed"] == [(START + 5 * h, START + 7 * h)]
+    _ctl(client, base, events=[events[5]])
+    raises(NoData, openadr3.fetch, client, cfg(base), NOW, st)
+
+
+def test_vtn_errors():
+    http, client = _client()
+    base = _session()
+    st = {}
+    openadr3.fetch(client, cfg(base), NOW, st)
+    _ctl(client, base, "fail=500")
+    e = raises(http.HTTPError, openadr3.fetch, client, cfg(base), NOW, st)
+    assert e.status == 500
+    _ctl(client, base, "fail=503")
+    e = raises(http.HTTPError, openadr3.fetch, client, cfg(base), NOW, st)
+    assert e.retry_after_s == 7
+    _ctl(client, base, "fail=garbage")
+    e = raises(ProviderError, openadr3.fetch, client, cfg(base), NOW, st)
+    assert "/events" in str(e)
+    bad = ev("x", START, 2, 0.1)
+    bad["intervalPeriod"]["start"] = "2025-07-16T07:00:00"  # no offset
+    _ctl(client, base, events=[bad])
+    e = raises(ProviderError, openadr3.fetch, client, cfg(base), NOW, st)
+    assert "event x" in str(e)
+
+
+def test_subscriptions():
+    http, client = _client()
+    base = _session()
+    st = {}
+    sub = openadr3.create_subscription(client, cfg(base, clientName="plug-7"), NOW, st,
+                                       "https://ven.example.com/cb", bearer_token="cb-secret")
+    assert sub["id"] and sub["programID"] == "pge-calfuse-ev2as"
+    r = _reqs(client, base)[-1]
+    assert r["method"] == "POST" and r["path"] == "/subscriptions"
+    body = json.loads(r["body"])
+    assert body["clientName"] == "plug-7"
+    assert body["objectOperations"][0]["objects"] == ["EVENT"]
+    assert body["objectOperations"][0]["callbackUrl"] == "https://ven.example.com/cb"
+    subs = openadr3.list_subscriptions(client, cfg(base, clientName="plug-7"), NOW, st)
+    assert [x["id"] for x in subs] == [sub["id"]]
+    assert openadr3.list_subscriptions(client, cfg(base, clientName="other"), NOW, st) == []
+    assert _reqs(client, base)[-1]["args"]["clientName"] == ["other"]
