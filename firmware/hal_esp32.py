@@ -63,12 +63,17 @@ def epoch_offset_s():
 class _Out:
     """An output pin with polarity; remembers the logical state."""
 
-    def __init__(self, pin_no, active_low, initial=False):
+    def __init__(self, pin_no, active_low, initial=None):
+        """initial=None keeps the level the pin already drives (a soft reset: no blip)."""
         self.active_low = active_low
-        self.state = initial
+        self.state = bool(initial)
         self.pin = None
         if pin_no is not None and pin_no >= 0:
-            self.pin = machine.Pin(pin_no, machine.Pin.OUT, value=self._level(initial))
+            if initial is None:
+                self.pin = machine.Pin(pin_no, machine.Pin.OUT)
+                self.state = self.pin.value() == (0 if active_low else 1)
+            else:
+                self.pin = machine.Pin(pin_no, machine.Pin.OUT, value=self._level(initial))
 
     def _level(self, on):
         return 0 if bool(on) == self.active_low else 1
@@ -105,8 +110,11 @@ class Clock:
 
 class Relay:
     def __init__(self, cfg):
-        # Off at construction: the app sets the planned (or safe) state right after.
-        self._out = _Out(cfg.get("relay.pin", 26), bool(cfg.get("relay.active_low")), False)
+        # Off after a power-on; after any other reset the pin keeps what it drove, so a soft
+        # reset does not blip the load. The app sets the planned (or safe) state right after.
+        keep = machine.reset_cause() != machine.PWRON_RESET
+        self._out = _Out(cfg.get("relay.pin", 26), bool(cfg.get("relay.active_low")),
+                         None if keep else False)
 
     def set(self, on):
         self._out.write(on)
@@ -188,7 +196,7 @@ class Net:
         return self._wlan
 
     def up(self):
-        return self._wlan is not None and self._wlan.isconnected()
+        return self._nic().isconnected()  # the link may have survived a soft reset
 
     def connect(self, ssid, password, timeout_s=20):
         wlan = self._nic()

@@ -69,7 +69,7 @@ class TLSError(NetworkError):
 
 class HTTPError(Exception):
     def __init__(self, status, excerpt="", retry_after_s=None):
-        Exception.__init__(self, "HTTP %d%s" % (status, (": " + excerpt) if excerpt else ""))
+        super().__init__("HTTP %d%s" % (status, (": " + excerpt) if excerpt else ""))
         self.status = status
         self.excerpt = excerpt
         self.retry_after_s = retry_after_s
@@ -92,6 +92,8 @@ def _net_error(e, what, tls=False):
     if isinstance(e, (NetworkError, ProtocolError)):
         return e
     code = getattr(e, "errno", None)
+    if code is None and e.args:
+        code = e.args[0]  # CPython OSError(110) has errno None; MicroPython reads args[0]
     if not isinstance(code, int):
         code = 0
     if isinstance(e, _TIMEOUT_EXC) or code in (errno.EAGAIN, errno.ETIMEDOUT):
@@ -220,6 +222,10 @@ class Client:
         self._buf = None  # the preallocated socket buffer, lent to one Response at a time
         self._ctx = None
 
+    def close(self):
+        """Drop the buffer and the TLS context (the app closes its client after a fetch)."""
+        self._buf = self._ctx = None
+
     def get(self, url, **kw):
         return self.request("GET", url, **kw)
 
@@ -335,8 +341,8 @@ class Client:
                         with open(self.ca_file, "rb") as f:
                             ctx.load_verify_locations(cadata=f.read())
                 else:
-                    if hasattr(ctx, "check_hostname"):
-                        ctx.check_hostname = False
+                    if hasattr(ctx, "check_hostname"):  # CPython; must go before CERT_NONE
+                        ctx.check_hostname = False  # pyright: ignore[reportAttributeAccessIssue]
                     ctx.verify_mode = ssl.CERT_NONE
                     msg = "TLS certificate verification is OFF (verify=False): testing only"
                     if self.log:
@@ -380,33 +386,6 @@ def _gunzip_ok():
         except ImportError:
             return False
     return True
-
-
-class _Zlib:
-    """deflate.DeflateIO(stream, GZIP) on CPython: zlib with bounded output per call."""
-
-    def __init__(self, raw, zlib):
-        self._raw = raw
-        self._d = zlib.decompressobj(31)
-        self._in = bytearray(1024)
-        self._tail = b""
-
-    def readinto(self, buf):
-        d = self._d
-        while True:
-            if d.eof:
-                return 0
-            data = self._tail
-            if not data:
-                n = self._raw.readinto(self._in)
-                if not n:
-                    raise EOFError("gzip data ends early")
-                data = bytes(self._in[:n])
-            out = d.decompress(data, len(buf))
-            self._tail = d.unconsumed_tail
-            if out:
-                buf[:len(out)] = out
-                return len(out)
 
 
 class Response:
@@ -607,7 +586,7 @@ class Response:
                 n = self._dec.readinto(mv)
             except (NetworkError, ProtocolError):
                 raise
-            except (OSError, ValueError, EOFError) as e:
+            except Exception as e:  # noqa: BLE001 - deflate: OSError/EOFError, zlib.error
                 raise ProtocolError("bad gzip body from %s: %s" % (self._where, exc_text(e)))
             n = n or 0
         self._count += n
@@ -637,6 +616,8 @@ class Response:
         if self.status < 400:
             return
         ex = self._excerpt
+        if ex is None:  # set by _begin for every status >= 400
+            return
         if len(ex) < _EXCERPT and self._sock is not None:
             b = bytearray(_EXCERPT)
             try:
@@ -673,8 +654,34 @@ def _gunzip(resp):
 
     try:
         import deflate
-    except ImportError:
+    except ImportError:  # CPython: the same streaming behaviour from zlib
         import zlib
 
-        return _Zlib(_Raw(), zlib)
+        class _Zlib:
+            """deflate.DeflateIO(stream, GZIP) on CPython: zlib with bounded output per call."""
+
+            def __init__(self, raw):
+                self._raw = raw
+                self._d = zlib.decompressobj(31)
+                self._in = bytearray(1024)
+                self._tail = b""
+
+            def readinto(self, buf):
+                d = self._d
+                while True:
+                    if d.eof:
+                        return 0
+                    data = self._tail
+                    if not data:
+                        n = self._raw.readinto(self._in)
+                        if not n:
+                            raise EOFError("gzip data ends early")
+                        data = bytes(self._in[:n])
+                    out = d.decompress(data, len(buf))
+                    self._tail = d.unconsumed_tail
+                    if out:
+                        buf[:len(out)] = out
+                        return len(out)
+
+        return _Zlib(_Raw())
     return deflate.DeflateIO(_Raw(), deflate.GZIP)

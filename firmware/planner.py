@@ -59,6 +59,7 @@ from .policy import CONFIG, MODES, PERIODS, RELATIVE, Policy  # noqa: F401 (re-e
 from .schedule import NO_PRICE, Schedule, format_price
 from .windows import add as _add
 from .windows import daily_windows, parse_hm, parse_windows  # noqa: F401 (re-exported)
+from .windows import keep as _keep
 from .windows import label as _wins_label
 from .windows import overlay as _overlay
 
@@ -81,13 +82,22 @@ class State:
         self.plan_s = None  # when the last plan was made
 
 
-def clock_trusted(now_s, build_s=0, fetched_s=0):
-    """A clock that reads earlier than the firmware build or than the time the cached prices
-    were fetched is wrong (e.g. RTC reset to 2000): never decide from it."""
-    return now_s >= (build_s or 0) and now_s >= (fetched_s or 0)
+FETCH_SKEW_S = 300  # an NTP step after a fetch may put the clock a little before fetched_s
+
+
+def clock_trusted(now_s, build_s=0, fetched_s=0, skew_s=FETCH_SKEW_S):
+    """A clock that reads earlier than the firmware build, or earlier than the time the cached
+    prices were fetched (less `skew_s`: that time came from this clock, maybe before an NTP
+    correction), is wrong (e.g. an RTC back at 2000): never decide from it."""
+    if now_s < (build_s or 0):
+        return False
+    return not fetched_s or now_s >= fetched_s - skew_s
 
 
 class Plan:
+    """The result of plan(): segments [(start_s, end_s, on, reason)] from the planning time
+    to end_s, contiguous; blocks = the contiguous blocks chosen (block mode)."""
+
     def __init__(self, segments, safe_on=False, blocks=None):
         self.segments = segments
         self.safe_on = safe_on
@@ -332,6 +342,7 @@ def _plan_period(c, ps, pe, out):
     # walk [a, b)
     pos = a
     j, nch = 0, len(chosen)
+    above, below = pol.off_above_u, pol.on_below_u
     for s, e, p in span:
         if e <= a:
             continue
@@ -351,10 +362,10 @@ def _plan_period(c, ps, pe, out):
         pre = c.prefix
         if pre and c.real is not None and c.real.price_at(s) is not None:
             pre = ""
-        if pol.off_above_u is not None and p > pol.off_above_u:
+        if above is not None and p > above:
             _add(out, s, e, False, pre + c.r_above if pre else c.r_above)
             continue
-        if pol.on_below_u is not None and p <= pol.on_below_u:
+        if below is not None and p <= below:
             _add(out, s, e, True, pre + c.r_below if pre else c.r_below)
             continue
         if thr is not None:
@@ -397,7 +408,7 @@ def _fallback(c, a, b, out):
 
 def _anti_cycle(segs, pol, state, now, zone):
     mon, moff, maxsw = pol.min_on_s, pol.min_off_s, pol.max_switches
-    if True:
+    if not (mon or moff or maxsw) or not segs:
         return segs
     cur = state.relay_on
     if cur is None:
@@ -407,28 +418,38 @@ def _anti_cycle(segs, pol, state, now, zone):
         since = state.on_since_s if cur else state.off_since_s
     count = state.switches_today or 0
     day_end = zone.next_day_start(now)
+    why_min = ("min off %d min: staying off" % (moff // 60),
+               "min on %d min: staying on" % (mon // 60))
+    why_max = ("max %d switches/day: staying off" % maxsw,
+               "max %d switches/day: staying on" % maxsw)
     out = []
-    for s, e, on, r in segs:
+    for seg in segs:
+        s, e, on, r = seg
         while s < e:
             while s >= day_end:
                 count = 0
                 day_end = zone.next_day_start(day_end)
             if on == cur:
-                _add(out, s, e, on, r)
+                if s == seg[0]:
+                    _keep(out, seg)
+                else:
+                    _add(out, s, e, on, r)
                 break
             hold = None
             if since is not None:
                 hold = since + (mon if cur else moff)
             if hold is not None and s < hold:
-                why = "min %s %d min: staying %s" % (
-                    _onoff(cur), (mon if cur else moff) // 60, _onoff(cur))
+                why = why_min[1 if cur else 0]
             elif maxsw and count >= maxsw:
                 hold = day_end
-                why = "max %d switches/day: staying %s" % (maxsw, _onoff(cur))
+                why = why_max[1 if cur else 0]
             else:
                 cur, since = on, s
                 count += 1
-                _add(out, s, e, on, r)
+                if s == seg[0]:
+                    _keep(out, seg)
+                else:
+                    _add(out, s, e, on, r)
                 break
             h = hold if hold < e else e
             _add(out, s, h, cur, why)

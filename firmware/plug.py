@@ -4,16 +4,17 @@
     >>> plug.status()                    # relay and why, price, cache, last fetch, clock, Wi-Fi
     >>> plug.plan(12)                    # planned ON/OFF intervals, local time
     >>> plug.config()                    # every setting (secrets masked)
-    >>> plug.set("policy.hours_per_day", 6); plug.save()
+    >>> plug.set("policy.hours", 6); plug.save()
     >>> plug.wifi("home", "secret"); plug.override(True, 60); plug.log(20)
 
 `mpremote` interrupts the running app (Ctrl-C) or soft-resets the board before it runs a
 command, so everything here works from what is on flash: config.json, the price cache
 (store.py), the app's status snapshot and log file, and the override request file. When an App
-runs in the same interpreter (`plug.attach(app)`, done by main.py), its live state is used
-instead. Nothing here drives the relay: relay changes and overrides go through the app, which
-applies them at its next step or start, so the relay never leaves its plan. The REPL functions
-print; the Plug class underneath returns text lines and raises ConfigError for callers.
+runs in the same interpreter (`plug.attach(app)`, or the app boot_guard started, found without
+importing this module at boot), its live state is used instead. Nothing here drives the relay:
+relay changes and overrides go through the app, which applies them at its next step or start,
+so the relay never leaves its plan. The REPL functions print; the Plug class underneath returns
+text lines and raises ConfigError for callers.
 """
 
 import json
@@ -489,6 +490,12 @@ def use(root="", now_s=None, fields=None):
 
 def session():
     if _Session.plug is None:
+        import sys
+
+        bg = sys.modules.get("firmware.boot_guard")  # main.py ran: the app it started
+        app = getattr(getattr(bg, "Running", None), "app", None)
+        if app is not None:
+            return attach(app)
         _Session.plug = Plug("")
     return _Session.plug
 

@@ -79,8 +79,8 @@ class Schedule:
         self.tariff_id = ""
         self.tariff_desc = ""
         self.fetched_s = 0
-        self.mean_u = None
-        self.std_u = None
+        self.mean_u = None  # type: int | None
+        self.std_u = None  # type: int | None
 
     def copy_meta(self, other):
         for k in ("source", "currency", "unit", "tariff_id", "tariff_desc", "fetched_s",

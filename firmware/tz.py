@@ -31,6 +31,8 @@ class Zone:
         self.rule = rule
         self._year = None
         self._tr = (0, 0)
+        self._ytr = (0, 0)  # is_dst's cache: transitions of the local year [_d0, _d1)
+        self._d0 = self._d1 = 0
         self.dst_off = None
         self.dst_name = ""
         self.start = self.end = None
@@ -68,8 +70,13 @@ class Zone:
         if self.dst_off is None:
             return False
         # The year of the local standard time; DST rules are written in local dates.
-        y = _year_of((utc_s + self.std_off) // 86400)
-        a, b = self._transitions(y)
+        days = (utc_s + self.std_off) // 86400
+        if self._d0 <= days < self._d1:
+            a, b = self._ytr  # the same year as last time (the common case)
+        else:
+            y = _year_of(days)
+            a, b = self._ytr = self._transitions(y)
+            self._d0, self._d1 = days_from_civil(y, 1, 1), days_from_civil(y + 1, 1, 1)
         if a < b:
             return a <= utc_s < b
         return not (b <= utc_s < a)  # southern hemisphere: DST spans the new year

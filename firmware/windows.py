@@ -53,13 +53,30 @@ def add(out, s, e, on, reason):
     out.append((s, e, on, reason))
 
 
+def keep(out, seg):
+    """add() for an existing segment tuple: appended as is (no copy) unless it joins the last."""
+    if out:
+        last = out[-1]
+        if last[1] == seg[0] and last[2] == seg[2] and (last[3] is seg[3] or last[3] == seg[3]):
+            out[-1] = (last[0], seg[1], last[2], last[3])
+            return
+    out.append(seg)
+
+
 def overlay(segs, wins):
-    """Paint sorted, non-overlapping wins [(s, e, on, reason)] over a contiguous timeline."""
+    """Paint sorted, non-overlapping wins [(s, e, on, reason)] over a contiguous timeline.
+    Segments no window touches are kept as the same tuples (a copy costs only the list)."""
     if not wins:
         return segs
     out = []
     j, n = 0, len(wins)
-    for s, e, on, r in segs:
+    for seg in segs:
+        s, e, on, r = seg
+        while j < n and wins[j][1] <= s:
+            j += 1
+        if j >= n or wins[j][0] >= e:
+            keep(out, seg)
+            continue
         t = s
         while t < e:
             while j < n and wins[j][1] <= t:

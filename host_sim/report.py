@@ -47,7 +47,8 @@ def summary_text(s):
         "  fetches %d (failed %d, server saw %d requests), flash writes %d, relay switches %d,"
         " boots %d" % (s["fetches"], s["fetch_failures"], s["server_requests"],
                        s["flash_writes"], s["switches"], s["boots"]),
-        "  wall %.2f s (%s simulated s per wall s)" % (s["wall_s"], s["sim_s_per_wall_s"]),
+        "  wall %.2f s, CPU %.2f s (%s simulated s per wall s)" % (
+            s["wall_s"], s.get("cpu_s", 0), s["sim_s_per_wall_s"]),
     ]
     if s["faults"]:
         lines.append("  faults: " + ", ".join(
@@ -142,7 +143,7 @@ def write_chart(res, path):
     ax = axes[0]
     xs = [dt(t0)]
     cum = [[0], [0], [0], [0]]
-    for a, b, _d, dev, opt, base, avg in res.per_window:
+    for _a, b, _d, dev, opt, base, avg in res.per_window:
         xs.append(dt(b))
         for k, v in enumerate((dev, opt, base, avg)):
             cum[k].append(cum[k][-1] + v * s["load_kw"] / 3.6e9)

@@ -83,9 +83,6 @@ class _Led:
 
 
 class _Button:
-    def __init__(self):
-        self.presses = []  # true times of simulated presses (ascending)
-
     def pressed(self):
         return False
 

@@ -3,7 +3,12 @@
 - fetch_store_min_heap_7d_bytes: smallest `-X heapsize` (bisected by tests/minheap.py, imports
   included) at which tests/arcadia_fetch_store.py fetches a generated 7-day, 15-minute Smart
   Price response (672 price changes, no groupBy, ~123 KB) from the loopback server through
-  http -> jsonstream -> schedule -> store and prints OK. Budget 49152 (48 KB).
+  http -> jsonstream -> schedule -> store and prints OK. Budget 49152 (48 KB). Modules are
+  compiled from source at import, as `make test` runs them; the record also carries
+  `imports_only`, the min heap of the same script when it only imports.
+- fetch_store_min_heap_7d_mpy_bytes: the same with firmware/ precompiled by mpy-cross (how a
+  device image ships it), and fetch_store_working_heap_7d_bytes = that minus its imports-only
+  min heap: what the fetch itself needs once the code is frozen into flash.
 - cache_bytes_per_interval: cache file size / intervals for that schedule. Budget 12.
 - flash_writes_unchanged_fetch: flash writes of a second fetch that brings the same prices
   (must be 0).

@@ -19,7 +19,7 @@ import os
 import sys
 import time
 
-RUNS = 9
+RUNS = 15
 T0 = 1773302400  # 2026-03-12T08:00:00Z = 01:00 PDT
 STEP = 900
 N = 7 * 96

@@ -25,6 +25,8 @@ def run():
         s = _year(res)
         yield {"name": "sim_year_%s_wall_s" % name, "value": s["wall_s"], "unit": "s",
                "runtime": "cpython"}
+        yield {"name": "sim_year_%s_cpu_s" % name, "value": s["cpu_s"], "unit": "s",
+               "runtime": "cpython"}
         yield {"name": "sim_year_%s_sim_s_per_wall_s" % name, "value": s["sim_s_per_wall_s"],
                "unit": "sim s/s", "runtime": "cpython"}
         yield {"name": "sim_year_%s_fetches" % name, "value": s["fetches"], "unit": "",

@@ -15,6 +15,15 @@ import vfs
 from flashdev import FlashDev
 
 # Host files must be opened before `/` is unmounted (open() then raises ENODEV).
+_levels = {}  # pin -> last level written: an ESP32 output keeps driving it over a soft reset
+if os.getenv("GPIO_LOG"):
+    try:
+        with open(os.getenv("GPIO_LOG")) as _f:
+            for _line in _f:
+                _n, _v = _line.split()
+                _levels[int(_n)] = int(_v)
+    except OSError:
+        pass
 _gpio = open(os.getenv("GPIO_LOG"), "a") if os.getenv("GPIO_LOG") else None  # noqa: SIM115
 _bd = FlashDev(os.getenv("FLASH_IMG"), 4096, int(os.getenv("FLASH_BLOCKS") or 256))
 vfs.umount("/")
@@ -40,14 +49,14 @@ class _Pin:
 
     def __init__(self, no, mode=-1, pull=-1, value=None):
         self.no = no
-        self._v = 1 if pull == _Pin.PULL_UP else 0  # a button at rest
+        self._v = 1 if pull == _Pin.PULL_UP else _levels.get(no, 0)  # button at rest / kept
         if value is not None:
             self.value(value)
 
     def value(self, v=None):
         if v is None:
             return self._v
-        self._v = 1 if v else 0
+        self._v = _levels[self.no] = 1 if v else 0
         if _gpio is not None:
             _gpio.write("%d %d\n" % (self.no, self._v))
             _gpio.flush()

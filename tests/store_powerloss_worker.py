@@ -13,7 +13,7 @@ from firmware.store import Store
 
 from fileblockdev import FileBlockDev
 
-_N = 1500  # intervals: a ~15 KB file, several littlefs blocks per write
+_N = 600  # intervals: a ~6 KB file, two littlefs blocks per write
 _MNT = "/flash"
 T0 = 1752595200
 

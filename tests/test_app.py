@@ -138,6 +138,21 @@ def test_clock_invalid_at_boot_gives_safe_state_until_ntp():
             assert hal.relay.level == app.plan.at(hal.clock.t)[0]
 
 
+def test_ntp_moving_the_clock_from_2000_replans_from_the_true_time():
+    with TmpDir("app") as root:
+        cache(root, prices(T0, 48), T0 - HOUR)
+        hal = FakeHal(root, t=946684800 + 5, valid=False)  # an ESP32 RTC after power-on
+        hal.clock.sync_to = T0 + 3 * HOUR + 600
+        prov = FakeProvider(default=lambda now: prices(T0, 48))
+        app = App(hal, cfg(safe_state="off"), provider=prov)
+        app.boot()
+        assert hal.relay.history == [(946684805, False)]
+        app.step()  # Wi-Fi is up: NTP, then the plan from the true time
+        assert app.clock_trusted and hal.clock.t == T0 + 3 * HOUR + 600
+        assert app.until_s > hal.clock.t and app.plan.at(hal.clock.t)[0] == hal.relay.level
+        assert all(t >= T0 for t in prov.calls)
+
+
 def test_clock_earlier_than_cached_fetch_is_not_trusted():
     with TmpDir("app") as root:
         cache(root, prices(T0, 48), T0 + 10 * HOUR)
@@ -351,6 +366,33 @@ def test_device_offset_and_jitter_are_deterministic_and_spread():
     a = Cadence(c, None, Rng(seed_from(0, "x")))
     b = Cadence(c, None, Rng(seed_from(0, "x")))
     assert [a.failed(0) for _ in range(6)] == [b.failed(0) for _ in range(6)]
+
+
+def test_status_plan_rows_and_the_files_plug_reads_while_the_app_is_stopped():
+    import json
+
+    with TmpDir("app") as root:
+        cache(root, prices(T0, 48, 900), T0)
+        hal = FakeHal(root, t=T0 + 100)
+        app = App(hal, cfg(), provider=FakeProvider())
+        run_steps(app, hal, T0 + 2 * HOUR)
+        st = app.status()
+        assert st["relay_on"] == hal.relay.level and st["reason"] == app.plan.at(hal.clock.t)[1]
+        assert st["last_fetch"] is None or set(st["last_fetch"]) == {"t_s", "ok", "msg"}
+        assert st["cache"]["intervals"] == 192 and st["clock_valid"] is True
+        rows = app.plan_rows(6)
+        assert rows[0][0] == hal.clock.t and rows[-1][1] == hal.clock.t + 6 * HOUR
+        for k in range(1, len(rows)):
+            assert rows[k][0] == rows[k - 1][1]  # contiguous
+        for s0, e0, on, price, why in rows:
+            assert price == app.schedule.price_at(s0) and on == app.plan.at(s0)[0]
+            assert e0 - s0 <= 900 and why
+        with open(root + "/status.json") as f:
+            snap = json.load(f)
+        assert snap["relay_on"] == st["relay_on"] and snap["reason"] == st["reason"]
+        with open(root + "/log.txt") as f:
+            text = f.read()
+        assert " I relay: " in text and " I boot: " in text
 
 
 # -- override and button ------------------------------------------------------------------
@@ -635,6 +677,7 @@ def test_hal_esp32_rtc_kept_over_a_soft_reset_is_valid_and_net_open_is_real():
         with TmpDir("hal") as root:
             machine._State.reset_cause = machine.SOFT_RESET
             hal = hal_esp32.Hal({}, root)
+            assert machine._State.pins[26].writes == []  # the relay keeps its level: no blip
             # the unix port's clock is the host's: later than the build date -> trusted
             assert hal.clock.valid() == (hal.clock.now_s() >= hal_esp32.BUILD_S)
             port = env_int("WW_HTTP_PORT")

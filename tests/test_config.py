@@ -70,3 +70,25 @@ def test_load_save_round_trip_and_corrupt_file():
         cfg, warnings = config.load(root, f)
         assert cfg["policy.hours"] == 6 and cfg["source"] == "arcadia"
         assert len(warnings) == 2
+
+
+def test_save_keeps_settings_this_build_does_not_declare():
+    f = fields()
+    with TmpDir("cfg") as root:
+        with open(root + "/config.json", "w") as fh:
+            fh.write('{"relay.pin": 12, "policy.hours": 5}')
+        cfg, warnings = config.load(root, f)
+        assert cfg["policy.hours"] == 5 and len(warnings) == 1  # relay.pin: unknown here
+        cfg["policy.hours"] = 4  # back to the default: dropped from the file
+        config.save(root, cfg, f)
+        import json
+
+        with open(root + "/config.json") as fh:
+            assert json.load(fh) == {"relay.pin": 12}
+
+
+def test_schema_gathers_every_module_that_imports():
+    f = config.schema()
+    assert "source" in f and "policy.hours" in f and "wifi.password" in f
+    assert f["wifi.password"].secret
+    assert config.MISSING == [], config.MISSING

@@ -313,6 +313,36 @@ def test_connection_refused():
     assert not isinstance(e, (http.Timeout, http.TLSError))
 
 
+def test_open_socket_errors_are_typed():
+    """What hal.net.open raises on each runtime (DNS: OSError('[addrinfo error -2]') on
+    MicroPython, gaierror on CPython; a connect time-out: EAGAIN/ETIMEDOUT) becomes typed."""
+    import errno
+
+    def failing(exc):
+        def open_socket(host, port, timeout_s):
+            raise exc
+        return http.Client(open_socket)
+
+    for exc, typ in ((OSError("[addrinfo error -2]"), http.NetworkError),
+                     (OSError(-2, "Name or service not known"), http.NetworkError),
+                     (OSError(errno.EHOSTUNREACH, "unreachable"), http.NetworkError),
+                     (OSError(errno.ETIMEDOUT), http.Timeout),
+                     (OSError(errno.EAGAIN), http.Timeout)):
+        e = raises(typ, failing(exc).get, "https://api.example/x")
+        if typ is http.NetworkError:
+            assert not isinstance(e, (http.Timeout, http.TLSError)), exc
+        assert "api.example:443" in str(e)
+
+
+def test_client_close_releases_buffer_and_context():
+    c = _client(ca_file=_ca())
+    c.get(_url("", port_env="WW_HTTPS_PORT", scheme="https", host="localhost")).close()
+    assert c._buf is not None and c._ctx is not None
+    c.close()
+    assert c._buf is None and c._ctx is None
+    c.get(_url("")).close()  # still usable
+
+
 def test_timeout_before_headers():
     c = _client(timeout_s=0.3)
     t0 = ticks_ms()
@@ -328,6 +358,17 @@ def test_timeout_mid_body():
     t0 = ticks_ms()
     e = raises(http.Timeout, _body, r, 512)
     assert e.errno is not None and 250 <= _elapsed_ms(t0) < 1400
+
+
+def test_timeouts_over_tls():
+    c = _client(timeout_s=0.3, ca_file=_ca())
+    t0 = ticks_ms()
+    raises(http.Timeout, c.get, _url("hdelay=1.5", port_env="WW_HTTPS_PORT", scheme="https",
+                                     host="localhost"))
+    assert _elapsed_ms(t0) < 1400
+    r = c.get(_url("big=40000,bdelay=1.5", port_env="WW_HTTPS_PORT", scheme="https",
+                   host="localhost"))
+    raises(http.Timeout, _body, r, 512)
 
 
 def test_truncated_bodies_are_protocol_errors():
@@ -462,3 +503,29 @@ def test_response_close_is_idempotent_and_buffer_is_reused():
     assert r3._buf is not buf
     r2.close()
     r3.close()
+
+
+def test_streaming_keeps_the_heap_flat():
+    """A 600 KB body (over twice the 256 KB MicroPython test heap) read through a 512-byte
+    buffer: retained heap stays flat (MicroPython's gc.mem_alloc; size checks on CPython)."""
+    import gc
+
+    c = _client()
+    buf = bytearray(512)
+    for opts in ("big=600000", "big=600000,chunked,chunk=1000", "big=600000,close"):
+        r = c.get(_url(opts))
+        total = r.readinto(buf)
+        gc.collect()
+        base = gc.mem_alloc() if hasattr(gc, "mem_alloc") else 0
+        grew = 0
+        while True:
+            n = r.readinto(buf)
+            if not n:
+                break
+            total += n
+            if total % 100000 < 512 and base:
+                gc.collect()
+                grew = max(grew, gc.mem_alloc() - base)
+        r.close()
+        assert total == 600000, opts
+        assert grew < 4096, (opts, grew)

@@ -407,6 +407,13 @@ def test_token_limit():
     # skipped strings are never held, so they have no limit
     doc = b'{"skip": "' + b"b" * 10000 + b'", "k": 1}'
     assert list(items(Chunks(doc, 100), "k")) == [1]
+    # long strings are checked in windows, UTF-8 sequences across window edges included
+    body = ("x\u00e9\u20ac" * 1500).encode("utf-8")  # 9000 bytes, no escapes
+    doc = b'{"skip": "' + body + b'", "k": 1, "bad": "' + body + b'\x01"}'
+    assert list(items(doc, "k"))[0] == 1
+    e = err_of(lambda: list(items(doc, "k")))
+    assert e.offset == len(doc) - 3 and "control" in str(e)
+    assert loads(b'"' + body + b'"', max_token=9000) == body.decode("utf-8")
     # keys that are looked up are held: limited
     e = err_of(lambda: list(items(b'{"' + b"k" * 5000 + b'": 1}', "k")))
     assert "max_token" in str(e)
@@ -417,6 +424,23 @@ def test_source_errors_pass_through():
     e = raises(OSError, lambda: list(items(Failing(doc, 700), "a.*")))
     assert e.args[0] == 104
     raises(TypeError, items, 42, "a")
+
+
+class NoneAtEnd:
+    """read() that returns None at the end (like a non-blocking socket with nothing left)."""
+
+    def __init__(self, data):
+        self.data = data
+
+    def read(self, n):
+        d, self.data = self.data[:n], self.data[n:]
+        return d or None
+
+
+def test_reader_returning_none_ends_the_data():
+    assert loads(NoneAtEnd(b'{"a": [1, 2]}')) == {"a": [1, 2]}
+    e = err_of(loads, NoneAtEnd(b'{"a": [1, 2'))
+    assert e.offset == 11
 
 
 def test_long_strings_across_chunks():
@@ -484,6 +508,8 @@ def test_many_keys_and_repeated_keys():
     assert len(got) == 200
     for i, d in enumerate(got):
         assert d == {keys[i]: i, "same": "v"}
+    long = "k" * 100  # longer names are not cached, still decoded every time
+    assert loads(('[{"%s": 1}, {"%s": 2}]' % (long, long)).encode()) == [{long: 1}, {long: 2}]
     # a key first seen plain is the same key when seen again escaped, and vice versa
     doc = b'[{"ab": 1}, {"a\\u0062": 2}, {"ab": 3}]'
     assert list(items(doc, "*.ab")) == [1, 2, 3]

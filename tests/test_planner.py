@@ -468,7 +468,9 @@ def test_clock_not_valid_gives_safe_state():
 def test_clock_before_build_or_fetch_time_not_trusted():
     assert clock_trusted(1000, 900, 950)
     assert not clock_trusted(899, 900, 0)
-    assert not clock_trusted(949, 900, 950)
+    assert not clock_trusted(5000, 900, 5301)  # more than FETCH_SKEW_S before the fetch
+    assert clock_trusted(5000, 900, 5300)  # an NTP step of up to 5 min is tolerated
+    assert not clock_trusted(5000, 900, 5100, skew_s=0)
     assert clock_trusted(5, 0, 0)
     s = sched(DAY0, H, DAY_PRICES, fetched_s=DAY0 + 10 * H)
     p = plan(s, pol(hours=24), DAY0 + 4 * H, st(), UTC)  # clock reads before the fetch

@@ -16,7 +16,7 @@ import time
 from minheap import ROOT, micropython_cmd, mpy_env
 
 WORKER = os.path.join(ROOT, "tests", "store_powerloss_worker.py")
-ITERATIONS = 50
+ITERATIONS = 40
 
 
 def _mpy(*args, **kw):
@@ -43,21 +43,31 @@ def test_kill_during_writes_leaves_old_or_new_cache(tmp_path):
     assert on_flash == 0
     rng = random.Random(int(os.getenv("WW_SEED", "0")) or None)
     mid_write = completed = 0
-    t_end = time.monotonic() + 40
+    save_s = 0.03
+    t_end = time.monotonic() + 30
     for it in range(ITERATIONS):
         if time.monotonic() > t_end:
             break
         w = subprocess.Popen(_mpy(img, "write", str(on_flash + 1)), cwd=ROOT, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        lines = []
         try:
             assert w.stdout.readline().strip() == "ready"
-            time.sleep(rng.uniform(0, 0.08))
+            # let 0-2 saves complete (timed, to learn how long a save takes on this machine
+            # now), then kill at a random moment within about one save
+            for _ in range(rng.randint(0, 2)):
+                t0 = time.monotonic()
+                lines.append(w.stdout.readline())  # begin
+                lines.append(w.stdout.readline())  # done
+                save_s = 0.7 * save_s + 0.3 * (time.monotonic() - t0)
+            time.sleep(rng.uniform(0, 1.5 * save_s))
             os.kill(w.pid, signal.SIGKILL)
             out, err = w.communicate(timeout=10)
         finally:
             if w.poll() is None:
                 w.kill()
                 w.wait()
+        out = "".join(lines) + out
         assert w.returncode == -signal.SIGKILL, err
         begun = done = None
         for line in out.splitlines():
@@ -78,5 +88,7 @@ def test_kill_during_writes_leaves_old_or_new_cache(tmp_path):
     print("power loss: %d kills, %d inside a save, %d saves completed"
           % (it + 1, mid_write, completed))
     # the test is only meaningful if many kills actually landed inside a save
-    assert mid_write >= 10, (mid_write, completed)
-    assert completed >= 20, completed
+    kills = it + 1
+    assert kills >= 10, kills  # (the loop stops early only on a very slow machine)
+    assert mid_write >= kills // 5, (kills, mid_write, completed)
+    assert completed >= kills // 3, (kills, mid_write, completed)
