@@ -17,8 +17,11 @@ if MICROPYTHON:
     ticks_diff = time.ticks_diff
     sleep_ms = time.sleep_ms
 
-    def print_exception(exc, file=sys.stdout):
-        sys.print_exception(exc, file)
+    def print_exception(exc, file=None):
+        if file is None:
+            sys.print_exception(exc)
+        else:
+            sys.print_exception(exc, file)  # type: ignore[arg-type]
 
     def native(fn):
         # Bytecode on purpose: native code must be compiled per architecture (-march) and

@@ -22,7 +22,8 @@ per Client (`bufsize`, also the longest header line kept; longer header lines ar
 Content-Length and chunk payloads go straight into the caller's buffer.
 
 gzip: a Content-Encoding: gzip body is always decoded (MicroPython `deflate`, CPython `zlib`),
-but the client only *asks* for it (Accept-Encoding: gzip) with Client(gzip=True). It is off by
+but the client only *asks* for it (Accept-Encoding: gzip) with Client(gzip=True); otherwise it
+sends Accept-Encoding: identity (no header would mean "anything goes"). gzip is off by
 default because the decoder needs a ~34 KB contiguous window (wbits 15; servers compress with a
 32 KB window) on top of everything else, which a fragmented ESP32 heap may not have, while the
 price documents are small enough to fetch plain.
@@ -175,10 +176,11 @@ def _http_date(s):
     """UTC seconds of an IMF-fixdate ('Sun, 06 Nov 1994 08:49:37 GMT'), or None."""
     p = (s or "").split()
     try:
-        m = _MONTHS.find(p[2]) // 3
+        m = _MONTHS.find(p[2])
         hh, mm, ss = p[4].split(":")
-        if len(p) != 6 or m < 0 or len(p[2]) != 3:
+        if len(p) != 6 or m < 0 or m % 3 or len(p[2]) != 3:
             return None
+        m //= 3
         from firmware.isotime import days_from_civil
 
         return (days_from_civil(int(p[3]), m + 1, int(p[1])) * 86400 + int(hh) * 3600
@@ -290,7 +292,7 @@ class Client:
             lines.append("Authorization: " + v)
         for k, v in (("Host", hp), ("User-Agent", "WattWindow/" + VERSION),
                      ("Connection", "close"),
-                     ("Accept-Encoding", "gzip" if self.gzip and _gunzip_ok() else None),
+                     ("Accept-Encoding", "gzip" if self.gzip and _gunzip_ok() else "identity"),
                      ("Content-Type", ctype),
                      ("Content-Length", None if body is None and method in ("GET", "HEAD")
                       else str(len(body or b"")))):
@@ -302,23 +304,23 @@ class Client:
     def _once(self, method, url, headers, auth, body, ctype):
         scheme, host, port, path = split_url(url)
         where = "%s:%d" % (host, port)
+        head = self._head(method, scheme, host, port, path, headers, auth, body, ctype)
         try:
             sock = self.open_socket(host, port, self.timeout_s)
         except Exception as e:  # noqa: BLE001 - OSError, or ValueError from a bad name
             raise _net_error(e, "connect " + where)
         tls = scheme == "https"
+        buf = self._buf
+        self._buf = None
         try:
             if tls:
                 sock = self._wrap(sock, host, where)
-            head = self._head(method, scheme, host, port, path, headers, auth, body, ctype)
             try:
                 _send(sock, head)
                 if body:
                     _send(sock, body)
             except Exception as e:  # noqa: BLE001
                 raise _net_error(e, "send to " + where, tls and _is_tls(e))
-            buf = self._buf
-            self._buf = None
             if buf is None:
                 buf = bytearray(self.bufsize)
             resp = Response(self, sock, buf, method, url, where, tls)
@@ -326,6 +328,7 @@ class Client:
             return resp
         except BaseException:
             sock.close()
+            self._buf = buf
             raise
 
     def _wrap(self, sock, host, where):

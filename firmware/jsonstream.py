@@ -41,7 +41,7 @@ file in 512-byte chunks needs ~19.7 KB of heap on the 64-bit unix port, imports 
 included, the same for 1 day: memory does not grow with the document.
 
 Speed (tests/bench_parser.py, MicroPython unix port, 7-day Smart Price document in memory):
-items() of every priceChange runs at ~0.3-0.37 of json.loads (10-12 MB/s against ~30 MB/s).
+items() of every priceChange runs at ~0.36-0.39 of json.loads (~11 MB/s against ~30 MB/s).
 What limits it: json.loads is C; here every token (~12 loop passes per priceChange once ':'
 and ', ' are taken inline) costs 20-40 bytecodes plus 3-5 C calls (find, slice, min, decode,
 float), and min() over a string is ~25 ns/byte because it iterates through the object

@@ -18,7 +18,7 @@ class Log:
     def __init__(self, now_s, sink=print, size=32, level=INFO):
         self._now_s = now_s  # callable -> UTC epoch seconds
         self._sink = sink
-        self._ring = [None] * size
+        self._ring = [""] * size
         self._next = 0
         self.level = level
         self.count = 0

@@ -32,12 +32,20 @@ Order of precedence (first match decides; each layer is painted over the ones be
 Periods: a local day (default; 23/25 h on DST days), a custom local window that may cross
 midnight (policy.window "22:00-07:00"; outside it the load is off), or rolling windows of
 policy.rolling_hours starting now (so slots just past midnight compete with those before it).
-A deadline period runs from one deadline to the next (policy.deadline, local). Each period is
-planned over its whole span, including the part before now while the schedule still holds those
-prices, so what already ran counts and a re-plan keeps the same choice unless prices changed.
-When prices cover only part of a period the choice is made among the known prices (all of them
-if fewer than needed) and the reason says "prices until HH:MM". Re-fetched prices replace
-earlier ones by Schedule.merge before planning; the planner just plans on what it is given.
+A deadline period runs from one deadline to the next (policy.deadline, local).
+
+What already ran is MEASURED, not inferred: in the cheapest and deadline modes the period that
+contains now is planned from now to its end, for the need less the load's on-time already
+delivered in it (state.ran_s, counted by count_run() - the app calls it at every relay write
+and every step, and keeps the counter across reboots). The future part is still chosen
+exactly (the cheapest remaining seconds), so a re-plan keeps the same choice when prices did
+not change and the relay followed the plan, and a re-plan after new prices (tomorrow's, mid
+period) never buys the hours already run a second time. Without a measurement (a fresh State)
+nothing counts as run. Later periods are planned whole; so are block-mode periods (a started
+block is finished instead, see 5). When prices cover only part of a period the choice is
+made among the known prices (all of them if fewer than needed) and the reason says "prices
+until HH:MM". Re-fetched prices replace earlier ones by Schedule.merge before planning; the
+planner just plans on what it is given.
 
 Exactness: time is cut at price boundaries only, so partial intervals are weighted by duration
 and any length works (5/15/60 min, irregular). Cheapest N: greedy by (price, start) with the
@@ -47,7 +55,8 @@ prefix sums (price_u x seconds, Python ints) and the earliest cheapest wins. Tie
 the earlier time, the same on CPython and MicroPython (no floats, no reliance on sort stability).
 
 State the app keeps (planner.State): clock_valid, relay_on, on_since_s, off_since_s,
-switches_today, override_on/override_until_s, build_s. plan() itself records the contiguous
+switches_today, override_on/override_until_s, build_s, and the measured on-time of the running
+period ran_period_s/ran_s/ran_mark_s (count_run). plan() itself records the contiguous
 blocks it chose (state.planned_blocks) and, once one has started, state.block_start_s/end_s.
 Worth persisting across a restart: the override (the app does) and block_start_s/block_end_s
 (optional: without them a block cut by a reboot is simply re-planned).
@@ -80,6 +89,44 @@ class State:
         self.block_end_s = None
         self.planned_blocks = []  # blocks chosen by the last plan (written by plan())
         self.plan_s = None  # when the last plan was made
+        # measured on-time (count_run): the load ran ran_s seconds in the period that starts
+        # at ran_period_s, counted up to ran_mark_s (None: not counting, e.g. after a boot)
+        self.ran_period_s = None
+        self.ran_s = 0
+        self.ran_mark_s = None
+
+
+def period_at(policy, t_s, zone):
+    """(start_s, end_s) of the period containing t_s whose on-time counts against the need
+    (cheapest mode with a day or window period, deadline mode), else None."""
+    pol = policy
+    if pol.mode == "deadline" or (pol.mode == "cheapest" and pol.period != "rolling"):
+        for ps, pe in _periods(pol, t_s, t_s + 1, zone):
+            if ps <= t_s < pe:
+                return ps, pe
+    return None
+
+
+def count_run(state, policy, now_s, zone):
+    """Measure: add the load's on-time since the previous call (state.relay_on was the load
+    state all along: call it before every relay write, and before planning) to the on-time
+    of the period containing now_s; a new period starts from 0. Time before a boot or while
+    the clock is not valid is not counted (state.ran_mark_s None). Returns state.ran_s."""
+    mark = state.ran_mark_s
+    if not state.clock_valid:
+        state.ran_mark_s = None
+        return state.ran_s
+    state.ran_mark_s = now_s
+    per = period_at(policy, now_s, zone)
+    if per is None:
+        return state.ran_s
+    if state.ran_period_s != per[0]:
+        state.ran_period_s, state.ran_s = per[0], 0
+    if mark is not None and state.relay_on:
+        a = mark if mark > per[0] else per[0]
+        if now_s > a:
+            state.ran_s += now_s - a
+    return state.ran_s
 
 
 FETCH_SKEW_S = 300  # an NTP step after a fetch may put the clock a little before fetched_s
@@ -211,8 +258,9 @@ def _periods(pol, now, end, zone):
 class _Ctx:
     """What one plan() call shares with its helpers."""
 
-    def __init__(self, pol, zone, now_s, sch, real, started):
+    def __init__(self, pol, zone, now_s, sch, real, started, state):
         self.pol, self.zone, self.now, self.sch = pol, zone, now_s, sch
+        self.ran_period_s, self.ran_s = state.ran_period_s, state.ran_s or 0
         self.real = real  # the real schedule when a rate plan fills its gaps, else None
         self.prefix = "rate plan: " if real is not None else ""
         self.r_above = "price above limit %s" % format_price(pol.off_above_u)
@@ -306,16 +354,33 @@ def _plan_period(c, ps, pe, out):
     mode = pol.mode
     if mode in ("cheapest", "deadline"):
         what = _label(c, ps, pe)
-        short = known < pol.need_s
-        for s, e, rank in cheapest(pieces, pol.need_s):
+        need, left, done, fknown = pol.need_s, pieces, 0, known
+        if ps < c.now:  # the running period: the rest of the need over the rest of the time
+            done = c.ran_s if c.ran_period_s == ps else 0
+            need = need - done if need > done else 0
+            left = []
+            fknown = 0
+            for s, e, p in pieces:
+                if e > c.now:
+                    if s < c.now:
+                        s = c.now
+                    left.append((s, e, p))
+                    fknown += e - s
+        cnote = note
+        if done:
+            cnote = " (%s run%s)" % (_dur(done), ", " + note[2:-1] if note else "")
+        short = fknown < need
+        for s, e, rank in cheapest(left, need):
             if short:
-                r = "all known prices for %s%s" % (what, note)
+                r = "all known prices for %s%s" % (what, cnote)
             else:
-                r = "%s cheapest of %s%s" % (_ord(rank), what, note)
+                r = "%s cheapest of %s%s" % (_ord(rank), what, cnote)
             chosen.append((s, e, r))
-        off_reason = "not in cheapest %s%s" % (what, note)
+        off_reason = "not in cheapest %s%s" % (what, cnote)
         if mode == "cheapest" and pol.period == "day":
-            off_reason = "not in cheapest of %s%s" % (what, note)
+            off_reason = "not in cheapest of %s%s" % (what, cnote)
+        if done and not need:
+            off_reason = "%s done%s" % (what, note)
     elif mode == "block":
         L = pol.need_s
         blk = None
@@ -487,7 +552,7 @@ def plan(schedule, policy, now_s, state, zone=None, rate_plan=None):
                 state.block_start_s, state.block_end_s = s, e
         if state.block_start_s is not None and state.block_start_s <= now_s:
             started = (state.block_start_s, state.block_end_s)
-    c = _Ctx(pol, zone, now_s, sch, real, started)
+    c = _Ctx(pol, zone, now_s, sch, real, started, state)
     end = zone.next_day_start(now_s)
     if c.lpe is not None and c.lpe > end:
         end = c.lpe

@@ -200,7 +200,7 @@ class Plug:
                 snap.get("reason") or "?",
                 (" (until " + self.local(until, zone) + ")") if until else ""))
         ov = snap.get("override") if self.app is not None else self.pending_override()
-        if ov:
+        if isinstance(ov, dict):
             out.append("override: %s until %s" % ("ON" if ov["on"] else "OFF",
                                                     self.local(ov["until_s"], zone)))
         sched, extras, err = self.cache()
@@ -472,7 +472,7 @@ class Plug:
 
 # -- the REPL functions ---------------------------------------------------------------------
 class _Session:
-    plug = None
+    plug = None  # type: Plug | None
 
 
 def attach(app, root=None):

@@ -12,10 +12,10 @@
   throughput of items(doc, "results.*.priceChanges.*") over the in-memory 7-day bytes as a
   ratio to json.loads(doc) and to a bare `for b in doc: pass`; the absolute MB/s follow.
 
-Measured (15:10 UTC 2026-11-22, 2-core VM under load from other jobs; speed figures vary
-by ~20% between runs): min heap 19,703 B for 1d, 7d and 30d alike (30d/1d = 1.0); the same
-with the module compiled on the device from .py: ~78.8 KB. Speed: items() 10.4 MB/s,
-json.loads 30.0 MB/s, byte loop 65 MB/s -> 0.35 of json.loads, 0.16 of the byte loop.
+Measured (2026-11-22 ~15:17 UTC, 2-core VM shared with other jobs; speed figures vary by
+~10-20% between runs): min heap 19,703 B for 1d, 7d and 30d alike (30d/1d = 1.0); with the
+module compiled on the device from .py instead: ~79 KB. Speed: items() 11.2-11.5 MB/s,
+json.loads 28-32 MB/s, byte loop 65-67 MB/s -> 0.36-0.39 of json.loads, 0.17 of the loop.
 
 What limits speed (short of the 0.5 aim): see the module docstring of firmware/jsonstream.py.
 In short, json.loads is C; the parser pays a bytecode dispatch per token (~12 loop passes per

@@ -1,7 +1,9 @@
 # MicroPython side of tests/test_store_powerloss.py. Usage:
 #   micropython store_powerloss_worker.py IMAGE format   -> mkfs, save generation 0, print OK
-#   micropython store_powerloss_worker.py IMAGE write G  -> save G, G+1, ... forever, printing
-#                                                          "begin G" before and "done G" after
+#   micropython store_powerloss_worker.py IMAGE write G LOG -> save G, G+1, ... forever, writing
+#                            "ready", then "begin G" before and "done G" after each save to LOG
+#   (a file, not stdout: the `micropython` wrapper buffers a piped stdout, and lines still in a
+#   buffer at SIGKILL are lost; a file write is one write(2) that reaches the kernel at once)
 #   micropython store_powerloss_worker.py IMAGE check    -> "LOADED G" or "NONE <reason>"
 # Generation G holds schedule A (even G) or B (odd G), and {"gen": G} as extras.
 import sys
@@ -45,12 +47,13 @@ def main(argv):
     elif cmd == "write":
         g = int(argv[3])
         both = (schedule(0), schedule(1))
-        print("ready")
-        while True:
-            print("begin", g)
-            st.save(both[g & 1], {"gen": g})
-            print("done", g)
-            g += 1
+        with open(argv[4], "w") as log:
+            log.write("ready\n")
+            while True:
+                log.write("begin %d\n" % g)
+                st.save(both[g & 1], {"gen": g})
+                log.write("done %d\n" % g)
+                g += 1
     elif cmd == "check":
         s, extras = st.load()
         if s is None:

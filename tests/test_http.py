@@ -2,7 +2,8 @@
 """firmware/http.py against the loopback fixture server (tests/srv_fixture.py), on both runtimes.
 
 Every request goes to a real socket on 127.0.0.1; requests are checked through the server's
-/_requests/<tag> log. Time-out tests use 0.3 s time-outs against 1-2 s server delays."""
+/_requests/<tag> log. Time-out tests use 0.3 s time-outs against 3 s server delays (the client
+leaves early, so they stay fast)."""
 
 import json
 import os
@@ -122,6 +123,8 @@ def test_retry_after_parsing():
     assert http.retry_after(h) == 90
     h["retry-after"] = "Sat, 05 Nov 1994 08:49:37 GMT"  # in the past: retry now
     assert http.retry_after(h) == 0
+    h["retry-after"] = "Sun, 06 anF 1994 08:51:07 GMT"
+    assert http.retry_after(h) is None
     assert http.retry_after({"retry-after": "Sun, 06 Nov 1994 08:51:07 GMT"}) is None  # no Date
 
 
@@ -156,7 +159,8 @@ def test_plain_get_and_request_headers():
     assert h["host"] == "127.0.0.1:%d" % env_int("WW_HTTP_PORT")
     assert h["user-agent"] == "WattWindow/" + VERSION
     assert h["connection"] == "close" and h["accept"] == "application/json" and h["x-extra"] == "1"
-    assert "accept-encoding" not in h and "authorization" not in h and "content-length" not in h
+    assert h["accept-encoding"] == "identity"
+    assert "authorization" not in h and "content-length" not in h
 
 
 def test_caller_headers_win_and_crlf_is_refused():
@@ -250,7 +254,7 @@ def test_gzip_decoded_on_the_fly():
             assert int(r.headers["content-length"]) < len(read_fixture(rel)) // 4
         assert _same_as_fixture(r, rel, 200) == len(read_fixture(rel)), opts
     reqs = _recorded(tag)
-    assert "accept-encoding" not in reqs[0]["headers"]  # default off: the 34 KB window
+    assert reqs[0]["headers"]["accept-encoding"] == "identity"  # default off: the 34 KB window
     assert reqs[1]["headers"]["accept-encoding"] == "gzip"
     r = plain.get(_url("gzip,cut=30"))
     raises(http.ProtocolError, r.read)
@@ -346,27 +350,27 @@ def test_client_close_releases_buffer_and_context():
 def test_timeout_before_headers():
     c = _client(timeout_s=0.3)
     t0 = ticks_ms()
-    e = raises(http.Timeout, c.get, _url("hdelay=1.5"))
+    e = raises(http.Timeout, c.get, _url("hdelay=3"))
     assert isinstance(e, http.NetworkError)
-    assert 250 <= _elapsed_ms(t0) < 1400
+    assert 250 <= _elapsed_ms(t0) < 2500
 
 
 def test_timeout_mid_body():
     c = _client(timeout_s=0.3)
-    r = c.get(_url("big=4000,bdelay=1.5"))
+    r = c.get(_url("big=4000,bdelay=3"))
     assert r.status == 200
     t0 = ticks_ms()
     e = raises(http.Timeout, _body, r, 512)
-    assert e.errno is not None and 250 <= _elapsed_ms(t0) < 1400
+    assert e.errno is not None and 250 <= _elapsed_ms(t0) < 2500
 
 
 def test_timeouts_over_tls():
     c = _client(timeout_s=0.3, ca_file=_ca())
     t0 = ticks_ms()
-    raises(http.Timeout, c.get, _url("hdelay=1.5", port_env="WW_HTTPS_PORT", scheme="https",
+    raises(http.Timeout, c.get, _url("hdelay=3", port_env="WW_HTTPS_PORT", scheme="https",
                                      host="localhost"))
-    assert _elapsed_ms(t0) < 1400
-    r = c.get(_url("big=40000,bdelay=1.5", port_env="WW_HTTPS_PORT", scheme="https",
+    assert _elapsed_ms(t0) < 2500
+    r = c.get(_url("big=40000,bdelay=3", port_env="WW_HTTPS_PORT", scheme="https",
                    host="localhost"))
     raises(http.Timeout, _body, r, 512)
 

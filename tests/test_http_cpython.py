@@ -46,6 +46,14 @@ def _serve(reply):
                     if not chunk:
                         break
                     data += chunk
+                head = data.split(b"\r\n\r\n")[0].lower()
+                if b"content-length:" in head:
+                    n = int(head.split(b"content-length:")[1].split(b"\r\n")[0])
+                    while len(data) < len(head) + 4 + n:
+                        chunk = c.recv(4096)
+                        if not chunk:
+                            break
+                        data += chunk
                 got["req"] = data
                 c.sendall(reply)
                 c.shutdown(socket.SHUT_WR)
@@ -183,7 +191,8 @@ def test_request_head_is_exact():
     assert got["req"] == (
         b"POST /p?a=1&b=x%20y HTTP/1.1\r\nHost: 127.0.0.1:" + url.split(":")[2].split("/")[0]
         .encode() + b"\r\nUser-Agent: WattWindow/" + http.VERSION.encode() +
-        b"\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        b"\r\nConnection: close\r\nAccept-Encoding: identity\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n"
         b"Content-Length: 3\r\n\r\nk=v")
 
 

@@ -33,6 +33,20 @@ def _check(img):
     return int(parts[1])
 
 
+def _wait_for(log, proc, cond, timeout_s=20):
+    t_end = time.monotonic() + timeout_s
+    while time.monotonic() < t_end:
+        try:
+            with open(log) as f:
+                if cond(f.read()):
+                    return
+        except FileNotFoundError:
+            pass
+        assert proc.poll() is None, proc.communicate()[1]
+        time.sleep(0.002)
+    raise AssertionError("writer made no progress in %ds" % timeout_s)
+
+
 def test_kill_during_writes_leaves_old_or_new_cache(tmp_path):
     img = str(tmp_path / "flash.img")
     env = mpy_env()
@@ -48,26 +62,26 @@ def test_kill_during_writes_leaves_old_or_new_cache(tmp_path):
     for it in range(ITERATIONS):
         if time.monotonic() > t_end:
             break
-        w = subprocess.Popen(_mpy(img, "write", str(on_flash + 1)), cwd=ROOT, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        lines = []
+        log = str(tmp_path / ("w%d.log" % it))
+        w = subprocess.Popen(_mpy(img, "write", str(on_flash + 1), log), cwd=ROOT, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
-            assert w.stdout.readline().strip() == "ready"
+            _wait_for(log, w, lambda text: text.startswith("ready"))
             # let 0-2 saves complete (timed, to learn how long a save takes on this machine
             # now), then kill at a random moment within about one save
-            for _ in range(rng.randint(0, 2)):
+            for k in range(rng.randint(0, 2)):
                 t0 = time.monotonic()
-                lines.append(w.stdout.readline())  # begin
-                lines.append(w.stdout.readline())  # done
+                _wait_for(log, w, lambda text, k=k: text.count("done") > k)
                 save_s = 0.7 * save_s + 0.3 * (time.monotonic() - t0)
             time.sleep(rng.uniform(0, 1.5 * save_s))
             os.kill(w.pid, signal.SIGKILL)
-            out, err = w.communicate(timeout=10)
+            err = w.communicate(timeout=10)[1]
         finally:
             if w.poll() is None:
                 w.kill()
                 w.wait()
-        out = "".join(lines) + out
+        with open(log) as f:
+            out = f.read()
         assert w.returncode == -signal.SIGKILL, err
         begun = done = None
         for line in out.splitlines():
@@ -80,9 +94,9 @@ def test_kill_during_writes_leaves_old_or_new_cache(tmp_path):
         loaded = _check(img)
         if begun is not None and begun > last_done:
             mid_write += 1
-            assert loaded in (last_done, begun), (it, last_done, begun, loaded)
+            assert loaded in (last_done, begun), (it, last_done, begun, loaded, out[-200:])
         else:
-            assert loaded == last_done, (it, last_done, loaded)
+            assert loaded == last_done, (it, last_done, begun, loaded, out[-200:])
         completed += 0 if done is None else done - on_flash
         on_flash = loaded
     print("power loss: %d kills, %d inside a save, %d saves completed"

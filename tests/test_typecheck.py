@@ -16,7 +16,6 @@ import os
 import shutil
 import subprocess
 import sys
-import warnings
 
 import pytest
 
@@ -45,17 +44,6 @@ def _run(exe, project_dir, config):
     return json.loads(p.stdout[start:])
 
 
-# Files whose owners have not made them pass yet, with why (pyright infers an attribute's type
-# from its first `= None`, and MicroPython has no `typing` to say otherwise). Their errors are
-# reported as a warning, not a failure; every other file must be clean. Remove an entry as
-# soon as its file passes - the test then keeps it clean.
-PENDING = {
-    "firmware/compat.py": "sys.print_exception(exc, sys.stdout): the stubs want an IOBase_mp",
-    "firmware/log.py": "ring buffer initialised as [None] * size",
-    "firmware/plug.py": "_Session.plug declared None",
-}
-
-
 def test_device_code_type_checks_against_esp32_stubs():
     exe = _pyright()
     out = _run(exe, ROOT, os.path.join(ROOT, "pyrightconfig.json"))
@@ -66,12 +54,7 @@ def test_device_code_type_checks_against_esp32_stubs():
                                         d["range"]["start"]["line"] + 1, d["message"])
                          for d in ds)
 
-    pending = [d for d in errors if os.path.relpath(d["file"], ROOT) in PENDING]
-    failing = [d for d in errors if os.path.relpath(d["file"], ROOT) not in PENDING]
-    if pending:
-        warnings.warn("pyright: %d errors in files pending with their owners:\n%s"
-                      % (len(pending), show(pending)), stacklevel=2)
-    assert not failing, "pyright errors against the ESP32 stubs:\n" + show(failing)
+    assert not errors, "pyright errors against the ESP32 stubs:\n" + show(errors)
     assert out["summary"]["filesAnalyzed"] >= 15, out["summary"]
     analyzed = set()
     for top in ("firmware",):
@@ -81,7 +64,7 @@ def test_device_code_type_checks_against_esp32_stubs():
                     analyzed.add(os.path.relpath(os.path.join(dirpath, n), ROOT))
     for must in ("firmware/app.py", "firmware/hal_esp32.py", "firmware/boot_guard.py",
                  "firmware/fetcher.py", "firmware/jitter.py"):
-        assert must in analyzed and must not in PENDING
+        assert must in analyzed
 
 
 def test_the_check_catches_esp32_api_misuse(tmp_path):
