@@ -32,9 +32,16 @@ fetch supervision), fetcher.py (fetch cadence and back-off), jitter.py (the seed
 settings.py (the app's settings and the schema in use), flashstate.py (small files on
 flash), boot_guard.py (main.py: safe mode and crash handling).
 
-Besides config.json and the cache the app keeps status.json, log.txt and override.json on
-flash (firmware/flashstate.py); `app.persist = False` turns them off (the simulator). The
+What already ran is measured: every step (and so every relay write) counts the load's
+on-time into the current planning period (planner.count_run); the planner plans the rest of
+the need over the rest of the period. The count is kept in run.json, so a power cut or reset
+does not reset it (the time the plug was down counts as off - it was).
+
+Besides config.json and the cache the app keeps status.json, log.txt, override.json and
+run.json on flash (firmware/flashstate.py); `app.persist = False` turns them off. The
 provider's `state` dict (e.g. the rate plan's energy counter) is saved as the cache's extras.
+With a metering chip (hal.meter) its readings feed the rate plan's energy counter; without
+one the relay's on-time does (at rateplan.load_kw).
 """
 
 import json
@@ -61,6 +68,15 @@ HEALTHY_MS = 600000  # after 10 min of uptime the crash counter is cleared (on_h
 def relay_level(cfg, load_on):
     """What to write to hal.relay for a load state (applies relay.inverted)."""
     return bool(load_on) != bool(cfg.get("relay.inverted", False))
+
+
+def publish_min(provider, cfg):
+    """The provider's daily publication time (local minute), from its settings when it has
+    publish_local_min(cfg) (GridX: per utility, configurable), else PUBLISH_LOCAL_MIN."""
+    fn = getattr(provider, "publish_local_min", None)
+    if fn is not None:
+        return fn(cfg)
+    return getattr(provider, "PUBLISH_LOCAL_MIN", None)
 
 
 class AppState(planner.State):
@@ -116,6 +132,7 @@ class App:
         self._status_text = None
         self._started_ms = ticks_ms()
         self._last_now = 0
+        self._saved_run = None
         self.net = NetLoop(self)
 
     # -- logging to the HAL sink and a small file on flash ------------------------------
@@ -184,7 +201,7 @@ class App:
             except (ImportError, ValueError) as e:
                 self.log.error("config", "source %s: %s" % (cfg["source"], exc_text(e)))
         rng = Rng(seed_from(cfg["fetch.seed"], getattr(self.hal, "device_id", None)))
-        self.cadence = Cadence(cfg, getattr(self.provider, "PUBLISH_LOCAL_MIN", None), rng)
+        self.cadence = Cadence(cfg, publish_min(self.provider, cfg), rng)
         self.wifi_backoff = Backoff(10, 600, rng)
         self.ntp_backoff = Backoff(30, 1800, rng)
         self._dirty = True
@@ -216,6 +233,11 @@ class App:
         self.state.build_s = EARLIEST_S
         now = hal.clock.now_s()
         self._load_override(now)
+        if self.persist:
+            run = flashstate.load_run(hal.root)
+            if run is not None:  # a period that is over is reset by the first count
+                self.state.ran_period_s, self.state.ran_s = run
+                self._saved_run = run
         self.booted = True
         self._settle(now)
         self._retime_fetch(now)
@@ -272,6 +294,7 @@ class App:
     def _settle(self, now):
         """Bring trust, override, day, plan, relay, LED and snapshot up to date for `now`."""
         self._update_trust(now)
+        self._count(now)
         st = self.state
         if st.override_until_s is not None and now >= st.override_until_s:
             self.log.info("override", "ended")
@@ -301,6 +324,27 @@ class App:
             self._dirty = True
         self.clock_trusted = ok
         self.state.clock_valid = ok
+
+    def _count(self, now):
+        """Measure the load's on-time up to now (before the relay state changes) and feed a
+        metering chip's reading to the rate plan's counter; keep the on-time on flash."""
+        st = self.state
+        planner.count_run(st, self.policy, now, self.zone)
+        run = (st.ran_period_s, st.ran_s)
+        if run != self._saved_run:
+            self._saved_run = run
+            if self.persist:
+                flashstate.save_run(self.hal.root, run[0], run[1])
+        meter = getattr(self.hal, "meter", None)
+        if meter is not None and self.clock_trusted:
+            rp = self._rateplan_module()
+            if rp is not None:
+                try:
+                    kwh = meter.kwh()
+                except (OSError, ValueError) as e:
+                    self.log.warn("meter", "not read: %s" % exc_text(e))
+                    return
+                rp.add_meter_reading(self.provider_state, self.cfg, now, kwh, self.zone)
 
     def _replan(self, now):
         day_start = self.zone.day_start(now)
@@ -348,10 +392,12 @@ class App:
     def _apply(self, now, on, reason):
         on = bool(on)
         if on != self.load_on:
+            self._count(now)  # the on-time so far, before the state changes (no-op if done)
             self.hal.relay.set(relay_level(self.cfg, on))
             if self.load_on is not None:
                 self.switches += 1
-            if self.load_on and not on and self.relay_since_s is not None:
+            if self.load_on and not on and self.relay_since_s is not None and \
+                    getattr(self.hal, "meter", None) is None:
                 rp = self._rateplan_module()  # the rate plan's tiers count the energy used
                 if rp is not None:
                     rp.add_on_time(self.provider_state, self.cfg, now, now - self.relay_since_s,

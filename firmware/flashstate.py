@@ -4,6 +4,9 @@
                    (written only when it changes: relay, reason, fetch outcome, override)
     log.txt        INFO+ log lines; renamed to log.txt.1 past LOG_FILE_MAX bytes (two files max)
     override.json  {"on": bool, "until_s": int}: a timed override survives a restart
+    run.json       {"period_s": int, "ran_s": int}: the load's measured on-time in the current
+                   planning period (planner.count_run), so a power cut does not make the
+                   planner buy the hours already run a second time (written when it grows)
 
 All writes are best effort: a full or failing flash must never stop the relay loop, so
 OSError is swallowed here (the relay does not depend on any of these files).
@@ -18,6 +21,7 @@ STATUS_FILE = "status.json"
 LOG_FILE = "log.txt"
 LOG_FILE_MAX = 8192
 OVERRIDE_FILE = "override.json"
+RUN_FILE = "run.json"
 
 
 def _remove(path):
@@ -76,3 +80,20 @@ def load_override(root, now_s):
         _remove(path)
         return None
     return on, until
+
+
+def save_run(root, period_s, ran_s):
+    if period_s is None:
+        _remove(join(root, RUN_FILE))
+    else:
+        write_atomic(join(root, RUN_FILE), json.dumps({"period_s": period_s, "ran_s": ran_s}))
+
+
+def load_run(root):
+    """(period_s, ran_s) last saved, else None."""
+    try:
+        with open(join(root, RUN_FILE)) as f:
+            r = json.load(f)
+        return int(r["period_s"]), int(r["ran_s"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

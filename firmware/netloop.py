@@ -6,7 +6,10 @@ in the way of switching (mixed into app.App; see app.py for the whole loop).
 - A fetch when fetcher.Cadence says it is due, the clock is trusted and the link is up (or the
   provider needs no network). The result is merged into the cached schedule (newer prices
   win), history older than a day before local midnight is dropped, the cache is saved (the
-  store writes only on change) and the plan is redone. Any exception from the HTTP client or
+  store writes only on change) and the plan is redone. A provider that withdraws prices it
+  gave before (OpenADR: cancelled or removed events) lists their spans in its state under
+  "<source>.removed"; they are cleared from the cache before the merge (clear_spans), so
+  prices of a cancelled event do not stay in use. Any exception from the HTTP client or
   the provider is a failed fetch: logged, backed off (honouring Retry-After), and the last
   good schedule stays in use.
 - None of this starts when a relay change is due within fetch.budget_s: the step returns
@@ -17,9 +20,40 @@ import gc
 
 from .compat import exc_text
 from .isotime import format_iso
+from .schedule import NO_PRICE, Schedule
 
 KEEP_HISTORY_S = 86400  # prices older than a day before local midnight are dropped
 MAX_SLEEP_S = 3600  # longest wait between steps (the HAL also bounds and re-checks its waits)
+
+
+def clear_spans(sched, spans):
+    """`sched` without prices in spans [(start_s, end_s), ...] (they become gaps): a new
+    Schedule with the same metadata, or `sched` itself when no span meets a price."""
+    cuts = sorted((int(a), int(b)) for a, b in spans or ()
+                  if b > a and a < sched.end_s and b > sched.base_s)
+    if not cuts or not len(sched):
+        return sched
+    out = Schedule()
+    out.copy_meta(sched)
+    hit = False
+    for s, e, p, i in sched.window(sched.base_s, sched.end_s):
+        if p == NO_PRICE:
+            continue
+        t = s
+        for a, b in cuts:
+            if b <= t:
+                continue
+            if a >= e:
+                break
+            hit = True
+            if a > t:
+                out.add(t, a, p, sched.name_of(i), sched.flags[i])
+            t = b
+            if t >= e:
+                break
+        if t < e:
+            out.add(t, e, p, sched.name_of(i), sched.flags[i])
+    return out if hit else sched
 
 
 class NetLoop:
@@ -110,6 +144,13 @@ class NetLoop:
                 raise ValueError("no prices in the answer")
         except Exception as e:  # the supervisor: any fetch failure is a state, not an exit
             gc.collect()
+            old = app.schedule
+            if self.withdraw() is not old:  # e.g. every event cancelled: no data, yet news
+                app._dirty = True
+                try:
+                    app.store.save(app.schedule, app._extras())
+                except (OSError, ValueError) as e2:
+                    app.log.error("cache", "not saved: %s" % exc_text(e2))
             app.fetch_failures += 1
             t = hal.clock.now_s()
             app.next_fetch_s = app.cadence.failed(t, getattr(e, "retry_after_s", None))
@@ -124,12 +165,14 @@ class NetLoop:
                 close()
         app.cadence.succeeded()
         t = hal.clock.now_s()
-        merged = app.schedule.merge(new) if app.schedule is not None else new
+        before = app.schedule
+        old = self.withdraw()
+        merged = old.merge(new) if old is not None else new
         merged.fetched_s = t
         keep = app.zone.day_start(t) - KEEP_HISTORY_S
         if len(merged) and merged.base_s < keep:
             merged.drop_before(keep)
-        changed = app.schedule is None or not merged.same_as(app.schedule)
+        changed = before is None or not merged.same_as(before)
         app.schedule = merged
         gc.collect()
         try:
@@ -147,6 +190,19 @@ class NetLoop:
                                                          format_iso(app.next_fetch_s)))
         app._settle(t)
         return True
+
+    def withdraw(self):
+        """Clear the spans the provider withdrew ("<source>.removed" in its state) from the
+        cached schedule; returns the (possibly new) cached schedule."""
+        app = self.app
+        removed = app.provider_state.pop(app.cfg["source"] + ".removed", None)
+        if app.schedule is not None and removed:
+            cleared = clear_spans(app.schedule, removed)
+            if cleared is not app.schedule:
+                app.log.info("fetch", "prices withdrawn by the source cleared: %d span(s)"
+                             % len(removed))
+                app.schedule = cleared
+        return app.schedule
 
     def next_wake(self, now):
         app = self.app

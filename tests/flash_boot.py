@@ -12,7 +12,7 @@ import os
 import sys
 
 import vfs
-from flashdev import FlashDev
+from fileblockdev import FileBlockDev
 
 # Host files must be opened before `/` is unmounted (open() then raises ENODEV).
 _levels = {}  # pin -> last level written: an ESP32 output keeps driving it over a soft reset
@@ -25,7 +25,7 @@ if os.getenv("GPIO_LOG"):
     except OSError:
         pass
 _gpio = open(os.getenv("GPIO_LOG"), "a") if os.getenv("GPIO_LOG") else None  # noqa: SIM115
-_bd = FlashDev(os.getenv("FLASH_IMG"), 4096, int(os.getenv("FLASH_BLOCKS") or 256))
+_bd = FileBlockDev(os.getenv("FLASH_IMG"), 4096, int(os.getenv("FLASH_BLOCKS") or 256))
 vfs.umount("/")
 try:
     vfs.mount(vfs.VfsLfs2(_bd), "/")

@@ -334,8 +334,8 @@ def test_e2e_8_flash_image_holds_what_plugctl_wrote(board):
     with open(script, "w") as f:
         f.write(
             "import vfs, os, json\n"
-            "from flashdev import FlashDev\n"
-            "vfs.mount(vfs.VfsLfs2(FlashDev(%r, 4096, 256)), '/flash')\n"
+            "from fileblockdev import FileBlockDev\n"
+            "vfs.mount(vfs.VfsLfs2(FileBlockDev(%r, 4096, 256)), '/flash')\n"
             "def walk(d, out):\n"
             "    for e in os.ilistdir(d):\n"
             "        p = d + '/' + e[0]\n"
