@@ -7,7 +7,7 @@ File layout (little endian):
     5   1  reserved (0)
     6   2  meta_len: bytes of the meta block that follows the 16-byte prefix
     8   4  fetched_s (unsigned): kept, but not part of the "content changed?" check
-    12  4  content CRC32 of bytes [16, size - 4)   (meta + records)
+    12  4  content CRC32 of meta + records, skipping mean_u and std_u (meta bytes 20..28)
     16  meta_len   meta: <qqIii base_s, end_s, n, mean_u, std_u (NO_PRICE = None), then
                    length-prefixed (<H) UTF-8 strings source, currency, unit, tariff_id,
                    tariff_desc, a <B count of period names and each name, and `extras` as JSON
@@ -17,8 +17,10 @@ File layout (little endian):
 save() writes `<name>.tmp`, closes it and renames it over `<name>` (atomic on LittleFS and
 POSIX), so a failed or interrupted write leaves the previous cache whole. It writes only when
 the content CRC differs from the valid file on flash; a fetch that brings the same prices (only
-fetched_s differs) costs no flash write, so a loaded fetched_s is when that content was first
-saved. Records go through one small preallocated buffer in
+fetched_s, mean_u or std_u differ) costs no flash write, so a loaded fetched_s is when that
+content was first saved. mean_u/std_u are statistics of the requested window (Arcadia's
+rateMean and rateStandardDeviation change with it on every fetch); the file keeps the values it
+was written with. Records go through one small preallocated buffer in
 both directions; neither the file nor its image is ever held in RAM.
 """
 
@@ -38,6 +40,7 @@ _REC = const(10)
 _REC_FMT = "<iiBB"
 _META_FMT = "<qqIii"
 _META_FIXED = const(28)  # struct.calcsize(_META_FMT)
+_STATS = const(20)  # offset of mean_u, std_u in meta: not part of the content CRC
 _BLOCK_RECS = const(51)  # records per I/O block: 510 bytes
 _MAX_RECS = const(0x100000)  # sanity bound against a corrupt count
 
@@ -148,7 +151,8 @@ class Store:
         Raises OSError (after removing the temporary file) when the write fails; the old
         cache is then untouched. ValueError for a schedule that cannot be stored."""
         meta = self._meta(sched, extras)
-        content = crc32(meta)
+        mv = memoryview(meta)
+        content = crc32(mv[_META_FIXED:], crc32(mv[:_STATS]))
         for blk in self._records(sched):
             content = crc32(blk, content)
         content &= 0xFFFFFFFF

@@ -105,11 +105,112 @@ def test_plan_segments_contiguous_at_and_next_change():
 
 
 # -- mode: cheapest N per period ----------------------------------------------------------------
-def test_mode_cheapest_day_counts_the_whole_local_day_including_the_past():
+def test_mode_cheapest_day_plans_the_rest_of_the_need_over_the_rest_of_the_day():
     s = sched(DAY0, H, DAY_PRICES)
-    # at 10:00 the day's cheapest 3 h (03-05, 13) are still the same choice: 03-05 already ran
-    p = plan(s, pol(hours=3), DAY0 + 10 * H, st(), UTC)
+    # at 10:00, 2 h measured as run today (03-05): 1 h is left, the cheapest hour left is 13
+    p = plan(s, pol(hours=3), DAY0 + 10 * H, st(ran_period_s=DAY0, ran_s=2 * H), UTC)
     assert ons(p) == ["13:00-14:00"]
+    assert reason_at(p, DAY0 + 13 * H) == "1st cheapest of today's 3 h (2 h run)"
+    assert reason_at(p, DAY0 + 10 * H) == "not in cheapest of today's 3 h (2 h run)"
+    # nothing measured: the whole need over the rest of the day (13, 14, 12)
+    assert ons(plan(s, pol(hours=3), DAY0 + 10 * H, st(), UTC)) == ["12:00-15:00"]
+    # a count of another period (yesterday's) is not today's
+    p = plan(s, pol(hours=3), DAY0 + 10 * H, st(ran_period_s=DAY0 - 24 * H, ran_s=3 * H), UTC)
+    assert ons(p) == ["12:00-15:00"]
+    # all of it ran: nothing more today, and the reason says so
+    p = plan(s, pol(hours=3), DAY0 + 10 * H, st(ran_period_s=DAY0, ran_s=3 * H), UTC)
+    assert ons(p) == [] and reason_at(p, DAY0 + 13 * H) == "today's 3 h done"
+    # the running interval counts from now: 1.5 h left at 13:30 -> 13:30-14:00, 14:00-15:00
+    p = plan(s, pol(hours=3), DAY0 + 13 * H + 1800, st(ran_period_s=DAY0, ran_s=5400), UTC)
+    assert ons(p) == ["13:30-15:00"]
+
+
+def drive(sched_at, policy, t0, t1, zone, step_s=900, state=None):
+    """The app's loop in small steps: measure, plan, switch. Returns (on seconds, state).
+    sched_at(t) -> the schedule known at t (prices arrive over time)."""
+    state = state or st()
+    on_s = 0
+    t = t0
+    while t < t1:
+        planner.count_run(state, policy, t, zone)
+        on = plan(sched_at(t), policy, t, state, zone).at(t)[0]
+        state.relay_on = on
+        if on:
+            on_s += step_s
+        t += step_s
+    return on_s, state
+
+
+def test_deadline_prices_arriving_mid_period_do_not_buy_the_run_hours_again():
+    # The simulator's finding: at 07:00 only today's prices are known, so 2 h run at 10-12;
+    # tomorrow's prices arrive at 17:00 with cheaper night hours. Inferring the past from
+    # the new plan (10-12 is no longer "the cheapest") ran 01-03 as well: 4 h for 2 h.
+    today = [100000] * 24
+    today[10], today[11] = 20000, 21000
+    night = [100000] * 24
+    night[1], night[2] = 5000, 6000
+    s1 = sched(DAY0, H, today)
+    s2 = s1.merge(sched(DAY0 + 24 * H, H, night))
+    pp = pol(mode="deadline", hours=2, deadline="07:00")
+    at = lambda t: s1 if t < DAY0 + 17 * H else s2  # noqa: E731
+    on_s, state = drive(at, pp, DAY0 + 7 * H, DAY0 + 31 * H, UTC)
+    assert on_s == 2 * H
+    assert planner.count_run(state, pp, DAY0 + 31 * H - 1, UTC) == 2 * H  # measured alike
+    assert state.ran_period_s == DAY0 + 7 * H
+    # a re-plan keeps the choice when the prices did not change and the relay followed it
+    on_s, _ = drive(lambda t: s2, pp, DAY0 + 7 * H, DAY0 + 31 * H, UTC)
+    assert on_s == 2 * H
+    # the load ran only 1 h of its 2 (say an override held it off): the rest at night
+    on_s, state = drive(at, pp, DAY0 + 7 * H, DAY0 + 17 * H, UTC)
+    state.ran_s = H
+    p = plan(s2, pp, DAY0 + 17 * H, state, UTC)
+    assert ons(p, t1=DAY0 + 31 * H) == ["01:00-02:00"]
+    assert reason_at(p, DAY0 + 25 * H) == "1st cheapest of 2 h before 07:00 (1 h run)"
+
+
+def test_cheapest_per_day_prices_arriving_mid_day_keep_the_daily_need():
+    # the same with cheapest-N per local day: corrected prices at 12:00 make 20-22 cheaper
+    # than 03-05, which already ran
+    s1 = sched(DAY0, H, DAY_PRICES)
+    newer = list(DAY_PRICES)
+    newer[20], newer[21] = 1, 2
+    s2 = s1.merge(sched(DAY0, H, newer))
+    pp = pol(hours=2)
+    on_s, state = drive(lambda t: s1 if t < DAY0 + 12 * H else s2, pp, DAY0, DAY0 + 24 * H, UTC)
+    assert on_s == 2 * H and planner.count_run(state, pp, DAY0 + 24 * H - 1, UTC) == 2 * H
+
+
+def test_count_run_measures_on_time_per_period():
+    pp = pol(mode="deadline", hours=2, deadline="07:00")
+    s = st()
+    assert planner.count_run(s, pp, DAY0 + 5 * H, UTC) == 0  # first call: only the mark
+    assert s.ran_period_s == DAY0 - 17 * H and s.ran_mark_s == DAY0 + 5 * H
+    s.relay_on = True
+    assert planner.count_run(s, pp, DAY0 + 6 * H, UTC) == H
+    # across the deadline: only the part after it counts for the new period
+    assert planner.count_run(s, pp, DAY0 + 7 * H + 600, UTC) == 600
+    assert s.ran_period_s == DAY0 + 7 * H
+    s.relay_on = False
+    assert planner.count_run(s, pp, DAY0 + 9 * H, UTC) == 600
+    # an invalid clock stops the count, and the time up to the next valid reading is lost
+    s.relay_on = True
+    s.clock_valid = False
+    assert planner.count_run(s, pp, DAY0 + 10 * H, UTC) == 600 and s.ran_mark_s is None
+    s.clock_valid = True
+    assert planner.count_run(s, pp, DAY0 + 11 * H, UTC) == 600
+    assert planner.count_run(s, pp, DAY0 + 11 * H + 60, UTC) == 660
+    # a clock stepped back counts nothing
+    assert planner.count_run(s, pp, DAY0 + 10 * H, UTC) == 660
+    # periods: a local day (DST-aware), a window (nothing outside it), none when rolling
+    assert planner.period_at(pol(hours=1), DAY0 + 5 * H, UTC) == (DAY0, DAY0 + 24 * H)
+    spring = parse_iso("2024-03-10T12:00:00-07:00")
+    ps, pe = planner.period_at(pol(hours=1), spring, PAC)
+    assert pe - ps == 23 * H
+    w = pol(hours=1, period="window", window="22:00-07:00")
+    assert planner.period_at(w, DAY0 + 23 * H, UTC) == (DAY0 + 22 * H, DAY0 + 31 * H)
+    assert planner.period_at(w, DAY0 + 12 * H, UTC) is None
+    assert planner.period_at(pol(hours=1, period="rolling"), DAY0, UTC) is None
+    assert planner.period_at(pol(mode="block", hours=1), DAY0, UTC) is None
 
 
 def test_ties_break_on_the_earlier_slot():
@@ -155,13 +256,13 @@ def test_5_minute_prices():
 
 def test_horizon_reaches_the_last_price():
     s = sched(DAY0, H, DAY_PRICES + DAY_PRICES + DAY_PRICES[:6])
-    p = plan(s, pol(hours=1), DAY0 + 5 * H, st(), UTC)
+    p = plan(s, pol(hours=1), DAY0 + 5 * H, st(ran_period_s=DAY0, ran_s=H), UTC)
     assert p.end_s == DAY0 + 54 * H
     # today's cheapest hour (04:00) has passed; tomorrow's; the partly known day after
     assert p.on_intervals() == [(DAY0 + 28 * H, DAY0 + 29 * H), (DAY0 + 52 * H, DAY0 + 53 * H)]
     assert reason_at(p, DAY0 + 28 * H) == "1st cheapest of tomorrow's 1 h"
     assert reason_at(p, DAY0 + 52 * H) == "1st cheapest of 2024-06-05's 1 h (prices until 06:00)"
-    assert reason_at(p, DAY0 + 6 * H) == "not in cheapest of today's 1 h"
+    assert reason_at(p, DAY0 + 6 * H) == "today's 1 h done"
 
 
 def test_irregular_intervals_smart_price_style():
@@ -416,7 +517,8 @@ def test_override_until_expiry():
     assert p.at(DAY0 + 12 * H) == (True, "override on until 14:30", until)
     assert p.at(until)[0] is False  # forced off again after expiry
     assert ons(p) == ["12:00-14:30"]
-    # after expiry the override no longer applies
+    # after expiry the override no longer applies (today's 3 h have run)
+    state.ran_period_s, state.ran_s = DAY0, 3 * H
     p = plan(s, pol(hours=3), until + 60, state, UTC)
     assert not p.at(until + 60)[0]
     off = st(override_on=False, override_until_s=DAY0 + 5 * H)

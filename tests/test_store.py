@@ -113,6 +113,22 @@ def test_unchanged_content_is_not_written():
         assert st2.save(sample(), {"a": 1}) is False and st2.writes == 0
 
 
+def test_window_statistics_are_not_content():
+    # Arcadia's rateMean/rateStandardDeviation follow the requested window, so they differ on
+    # every fetch of the same prices; like fetched_s they must not cause a flash write.
+    with TmpDir("st") as d:
+        st = Store(d)
+        assert st.save(sample(), {"a": 1})
+        again = sample()
+        again.mean_u += 1234
+        again.std_u = None
+        again.fetched_s += 3600
+        assert st.save(again, {"a": 1}) is False
+        assert st.writes == 1
+        got, _ = st.load()
+        assert got.mean_u == sample().mean_u  # the file keeps the values it was written with
+
+
 def test_changes_are_written():
     with TmpDir("st") as d:
         st = Store(d)
