@@ -18,7 +18,8 @@ One step, in this order:
    that still overruns it delays the next switch by the overrun, never more than the
    watchdog allows. Wi-Fi connects and NTP obey the same rule.)
 5. return min(next plan change, next fetch, next local midnight, override end, back-off
-   retries, now + MAX_SLEEP_S). No polling: a day of hourly prices is a few dozen steps.
+   retries, now + MAX_SLEEP_S; while the load runs on a counted need, the next quarter hour:
+   the on-time checkpoint). No polling: a day of hourly prices is a few dozen steps.
 
 The planner decides the LOAD state; `relay.inverted` (load on = relay contact open, e.g. an
 SG-ready "block" input) is applied here, when writing to `hal.relay`; active-low wiring is the
@@ -35,7 +36,8 @@ flash), boot_guard.py (main.py: safe mode and crash handling).
 What already ran is measured: every step (and so every relay write) counts the load's
 on-time into the current planning period (planner.count_run); the planner plans the rest of
 the need over the rest of the period. The count is kept in run.json, so a power cut or reset
-does not reset it (the time the plug was down counts as off - it was).
+does not reset it (the time the plug was down counts as off - it was); while the load runs it
+is saved at least every netloop.RUN_CHECKPOINT_S (15 min), the most on-time a cut can lose.
 
 Besides config.json and the cache the app keeps status.json, log.txt, override.json and
 run.json on flash (firmware/flashstate.py); `app.persist = False` turns them off. The

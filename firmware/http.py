@@ -33,6 +33,10 @@ TLS: verification is on by default (CERT_REQUIRED + host name check) against the
 ca_file the handshake fails (TLSError): there is no system CA store on the device, and the host
 behaves the same. verify=False is an opt-out for tests, logged as a warning.
 
+Memory: a plain-HTTP fetch loads only this module. What few answers need lives in siblings
+imported on first use: httptls (https), httpgzip (gzip bodies), httpredirect (3xx; join_url)
+and httpdate (Retry-After; retry_after). http.join_url and http.retry_after still work.
+
 Time-outs: `timeout_s` is handed to open_socket (connect) and is the per-read time-out;
 errno EAGAIN and ETIMEDOUT (and CPython's socket.timeout) all raise Timeout.
 Errors: NetworkError(OSError) (refused, DNS, reset), Timeout and TLSError (both NetworkError),
@@ -53,7 +57,21 @@ _EXCERPT = const(200)
 _MAX_HEADERS = const(64)
 _REDIRECTS = (301, 302, 303, 307, 308)
 _UNRESERVED = b"-._~"
-_MONTHS = "JanFebMarAprMayJunJulAugSepOctNovDec"
+
+
+def __getattr__(name):
+    # Rarely needed parts live in sibling modules imported on first use, so that a plain-HTTP
+    # fetch loads only this core: httpredirect (join_url), httpdate (retry_after), httptls,
+    # httpgzip.
+    if name == "join_url":
+        from firmware.httpredirect import join_url
+
+        return join_url
+    if name == "retry_after":
+        from firmware.httpdate import retry_after
+
+        return retry_after
+    raise AttributeError(name)
 
 
 class NetworkError(OSError):
@@ -157,52 +175,6 @@ def split_url(url):
     return scheme, netloc, port, path
 
 
-def join_url(base, loc):
-    """Resolve a Location header against the URL it answered."""
-    if "://" in loc:
-        return loc
-    scheme, host, port, path = split_url(base)
-    if loc.startswith("//"):
-        return scheme + ":" + loc
-    origin = "%s://%s:%d" % (scheme, ("[%s]" % host) if ":" in host else host, port)
-    if loc.startswith("/"):
-        return origin + loc
-    k = path.find("?")
-    d = path if k < 0 else path[:k]
-    return origin + d[:d.rfind("/") + 1] + loc
-
-
-def _http_date(s):
-    """UTC seconds of an IMF-fixdate ('Sun, 06 Nov 1994 08:49:37 GMT'), or None."""
-    p = (s or "").split()
-    try:
-        m = _MONTHS.find(p[2])
-        hh, mm, ss = p[4].split(":")
-        if len(p) != 6 or m < 0 or m % 3 or len(p[2]) != 3:
-            return None
-        m //= 3
-        from firmware.isotime import days_from_civil
-
-        return (days_from_civil(int(p[3]), m + 1, int(p[1])) * 86400 + int(hh) * 3600
-                + int(mm) * 60 + int(ss))
-    except (IndexError, ValueError):
-        return None
-
-
-def retry_after(headers):
-    """Seconds from a Retry-After header: delta-seconds, or an HTTP-date measured against the
-    response's own Date header (the core reads no wall clock); None if absent or unreadable."""
-    v = (headers.get("retry-after") or "").strip()
-    if not v:
-        return None
-    if v.isdigit():
-        return int(v)
-    t, now = _http_date(v), _http_date(headers.get("date"))
-    if t is None or now is None:
-        return None
-    return max(0, t - now)
-
-
 def _text(b):
     try:
         return bytes(b).decode()
@@ -252,20 +224,12 @@ class Client:
             resp = self._once(method, url, headers, auth, body, ctype)
             if resp.status not in _REDIRECTS:
                 return resp
-            loc = resp.headers.get("location")
-            st = resp.status
-            resp.close()
-            if not loc:
-                raise ProtocolError("HTTP %d redirect without Location" % st)
-            if hops >= max_redirects:
-                raise TooManyRedirects("more than %d redirects (last to %s)" % (hops, loc))
+            from firmware.httpredirect import follow
+
             hops += 1
-            new = join_url(url, loc)
-            if split_url(new)[1:3] != split_url(url)[1:3]:
-                auth = None
-            url = new
-            if st == 303 or (st in (301, 302) and method == "POST"):
-                method, body, ctype = "GET", None, None
+            method, url, auth, body = follow(resp, method, url, auth, body, hops, max_redirects)
+            if body is None:
+                ctype = None
 
     def _head(self, method, scheme, host, port, path, headers, auth, body, ctype):
         hp = ("[%s]" % host) if ":" in host else host
@@ -292,7 +256,7 @@ class Client:
             lines.append("Authorization: " + v)
         for k, v in (("Host", hp), ("User-Agent", "WattWindow/" + VERSION),
                      ("Connection", "close"),
-                     ("Accept-Encoding", "gzip" if self.gzip and _gunzip_ok() else "identity"),
+                     ("Accept-Encoding", "gzip" if self.gzip and _gzip_ok() else "identity"),
                      ("Content-Type", ctype),
                      ("Content-Length", None if body is None and method in ("GET", "HEAD")
                       else str(len(body or b"")))):
@@ -314,7 +278,9 @@ class Client:
         self._buf = None
         try:
             if tls:
-                sock = self._wrap(sock, host, where)
+                from firmware.httptls import wrap
+
+                sock = wrap(self, sock, host, where)
             try:
                 _send(sock, head)
                 if body:
@@ -331,40 +297,16 @@ class Client:
             self._buf = buf
             raise
 
-    def _wrap(self, sock, host, where):
-        try:
-            import ssl
-
-            ctx = self._ctx
-            if ctx is None:
-                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-                if self.verify:
-                    ctx.verify_mode = ssl.CERT_REQUIRED
-                    if self.ca_file:
-                        with open(self.ca_file, "rb") as f:
-                            ctx.load_verify_locations(cadata=f.read())
-                else:
-                    if hasattr(ctx, "check_hostname"):  # CPython; must go before CERT_NONE
-                        ctx.check_hostname = False  # pyright: ignore[reportAttributeAccessIssue]
-                    ctx.verify_mode = ssl.CERT_NONE
-                    msg = "TLS certificate verification is OFF (verify=False): testing only"
-                    if self.log:
-                        self.log.warn("http", msg)
-                    else:
-                        print("WARN http:", msg)
-                self._ctx = ctx
-            # MicroPython may fail on the first read instead; Response maps that too
-            return ctx.wrap_socket(sock, server_hostname=host)
-        except Exception as e:  # noqa: BLE001 - ValueError/OSError/ssl.SSLError by runtime
-            raise _net_error(e, "TLS with " + where, True)
-
-
 def _is_tls(e):
-    """An error from the TLS layer: negative mbedTLS codes, MicroPython's ValueError,
-    CPython's ssl.SSLError (an OSError subclass from module ssl)."""
-    code = getattr(e, "errno", None)
-    return (isinstance(e, ValueError) or (isinstance(code, int) and code < 0)
-            or "SSL" in type(e).__name__)
+    from firmware.httptls import is_tls
+
+    return is_tls(e)
+
+
+def _gzip_ok():
+    from firmware.httpgzip import available
+
+    return available()
 
 
 def _send(sock, data):
@@ -378,17 +320,6 @@ def _send(sock, data):
         if n is None:
             raise OSError(errno.EAGAIN, "write would block")
         mv = mv[n:]
-
-
-def _gunzip_ok():
-    try:
-        import deflate  # noqa: F401 - MicroPython
-    except ImportError:
-        try:
-            import zlib  # noqa: F401 - CPython
-        except ImportError:
-            return False
-    return True
 
 
 class Response:
@@ -475,7 +406,10 @@ class Response:
                 break
             self.headers = {}
         h = self.headers
-        self.retry_after_s = retry_after(h)
+        if "retry-after" in h:
+            from firmware.httpdate import retry_after
+
+            self.retry_after_s = retry_after(h)
         if self.status >= 400:
             self._excerpt = bytearray()
         if self.method == "HEAD" or self.status in (204, 304):
@@ -495,7 +429,9 @@ class Response:
             self._mode = 2
         enc = h.get("content-encoding", "identity").strip().lower()
         if enc in ("gzip", "x-gzip") and not self._done:
-            self._dec = _gunzip(self)
+            from firmware.httpgzip import gunzip
+
+            self._dec = gunzip(self)
         elif enc not in ("identity", "") and not self._done:
             raise ProtocolError("unsupported Content-Encoding %r" % enc)
 
@@ -646,45 +582,3 @@ class Response:
 
     def __exit__(self, *exc):
         self.close()
-
-
-def _gunzip(resp):
-    import io
-
-    class _Raw(io.IOBase):
-        def readinto(self, b):
-            return resp._raw_into(memoryview(b))
-
-    try:
-        import deflate
-    except ImportError:  # CPython: the same streaming behaviour from zlib
-        import zlib
-
-        class _Zlib:
-            """deflate.DeflateIO(stream, GZIP) on CPython: zlib with bounded output per call."""
-
-            def __init__(self, raw):
-                self._raw = raw
-                self._d = zlib.decompressobj(31)
-                self._in = bytearray(1024)
-                self._tail = b""
-
-            def readinto(self, buf):
-                d = self._d
-                while True:
-                    if d.eof:
-                        return 0
-                    data = self._tail
-                    if not data:
-                        n = self._raw.readinto(self._in)
-                        if not n:
-                            raise EOFError("gzip data ends early")
-                        data = bytes(self._in[:n])
-                    out = d.decompress(data, len(buf))
-                    self._tail = d.unconsumed_tail
-                    if out:
-                        buf[:len(out)] = out
-                        return len(out)
-
-        return _Zlib(_Raw())
-    return deflate.DeflateIO(_Raw(), deflate.GZIP)

@@ -20,10 +20,15 @@ import gc
 
 from .compat import exc_text
 from .isotime import format_iso
+from .planner import period_at
 from .schedule import NO_PRICE, Schedule
 
 KEEP_HISTORY_S = 86400  # prices older than a day before local midnight are dropped
 MAX_SLEEP_S = 3600  # longest wait between steps (the HAL also bounds and re-checks its waits)
+# While the load runs and its on-time counts against a need, the step wakes at least at every
+# quarter hour (UTC multiples: usually a price boundary anyway) so that the count on flash
+# (run.json) is at most this old when the power goes: a cut loses at most this much on-time.
+RUN_CHECKPOINT_S = 900
 
 
 def clear_spans(sched, spans):
@@ -145,7 +150,8 @@ class NetLoop:
         except Exception as e:  # the supervisor: any fetch failure is a state, not an exit
             gc.collect()
             old = app.schedule
-            if self.withdraw() is not old:  # e.g. every event cancelled: no data, yet news
+            withdrawn = self.withdraw() is not old  # e.g. every event cancelled: no data
+            if withdrawn:
                 app._dirty = True
                 try:
                     app.store.save(app.schedule, app._extras())
@@ -157,7 +163,10 @@ class NetLoop:
             msg = exc_text(e)
             app.last_fetch = {"t_s": t, "ok": False, "msg": msg}
             app.log.warn("fetch", "failed: %s; retry in %d s" % (msg, app.next_fetch_s - t))
-            app._snapshot()
+            if withdrawn:
+                app._settle(t)
+            else:
+                app._snapshot()
             return False
         finally:
             close = getattr(client, "close", None)
@@ -207,6 +216,10 @@ class NetLoop:
     def next_wake(self, now):
         app = self.app
         wake = now + MAX_SLEEP_S
+        st = app.state
+        if app.load_on and app.persist and st.ran_mark_s is not None and \
+                period_at(app.policy, now, app.zone) is not None:
+            wake = now - now % RUN_CHECKPOINT_S + RUN_CHECKPOINT_S
         for t in (app.until_s, app._day_end_s, app.state.override_until_s):
             if t is not None and t < wake:
                 wake = t

@@ -58,8 +58,9 @@ State the app keeps (planner.State): clock_valid, relay_on, on_since_s, off_sinc
 switches_today, override_on/override_until_s, build_s, and the measured on-time of the running
 period ran_period_s/ran_s/ran_mark_s (count_run). plan() itself records the contiguous
 blocks it chose (state.planned_blocks) and, once one has started, state.block_start_s/end_s.
-Worth persisting across a restart: the override (the app does) and block_start_s/block_end_s
-(optional: without them a block cut by a reboot is simply re-planned).
+Worth persisting across a restart: the override and ran_period_s/ran_s (the app does: without
+them a reboot forgets what already ran and the period's need is planned again in full), and
+block_start_s/block_end_s (optional: without them a block cut by a reboot is re-planned).
 """
 
 from .cheapest import cheapest, cheapest_block, cost_of  # noqa: F401 (re-exported)
@@ -91,9 +92,9 @@ class State:
         self.plan_s = None  # when the last plan was made
         # measured on-time (count_run): the load ran ran_s seconds in the period that starts
         # at ran_period_s, counted up to ran_mark_s (None: not counting, e.g. after a boot)
-        self.ran_period_s = None
+        self.ran_period_s = None  # type: int | None
         self.ran_s = 0
-        self.ran_mark_s = None
+        self.ran_mark_s = None  # type: int | None
 
 
 def period_at(policy, t_s, zone):

@@ -282,7 +282,7 @@ class Plug:
                 rows.append(tuple(r))
             return rows
         # No app: plan from the flash cache as the app would (nothing is switched).
-        from . import planner
+        from . import flashstate, planner
         from .schedule import NO_PRICE, Schedule
         from .tz import Zone
 
@@ -290,6 +290,9 @@ class Plug:
         now = self.now_s()
         state = planner.State()
         state.clock_valid = self.clock_valid()
+        run = flashstate.load_run(self.root)  # on-time the app already delivered this period
+        if run is not None:
+            state.ran_period_s, state.ran_s = run
         ov = self.pending_override()
         if ov:
             state.override_on = ov["on"]

@@ -6,14 +6,24 @@ import os
 import sys
 
 from . import prices
+from .apis.rateplan import DEFAULT_BANDS
 from .faults import FaultSpecError, parse_span, parse_window
 from .runner import Options, SimError, progress_bar, simulate
+
+PROVIDERS = ("arcadia", "gridx", "openadr3", "rateplan")
 
 EPILOG = """\
 bundled series (--series, or any CSV with --prices):
   caiso  CAISO NP15 day-ahead 2019-02..2020-01, USD/MWh, TZ PST8PDT,M3.2.0,M11.1.0
   dk1    Nord Pool DK1 day-ahead 2024, EUR/MWh, TZ CET-1CEST,M3.5.0,M10.5.0/3
   ercot  ERCOT LZ_HOUSTON day-ahead 2022, USD/MWh, TZ CST6CDT,M3.2.0,M11.1.0
+
+providers (--provider; README.md "Providers"):
+  arcadia   Arcadia Smart Price API (GET /rest/v1/prices/smart, HTTP Basic)
+  gridx     GridX getPricing (PG&E), one curve per Pacific day, decimal-string prices
+  openadr3  OpenADR 3 VTN: OAuth2 token, programs, paged PRICE events
+  rateplan  static rate plan, no server: TOU periods + usage tiers per billing cycle from
+            meterDate; billed on the plan (tiers included), not on the market series
 
 fault windows are AT+DURATION[:ARG], AT relative to the start (3d, 2d12h) or an ISO time:
   --outage 3d+36h   --http-error 5d+6h:503   --slow 2d+2h:40   --truncate 4d+3h
@@ -24,6 +34,11 @@ examples:
   python -m host_sim --series dk1 --days 365 --json
   python -m host_sim --runtime both --days 3          # CPython vs MicroPython, decision by decision
   python -m host_sim --sweep hours_per_day=1..8
+  python -m host_sim --provider gridx                 # GridX Pricing API on the same prices
+  python -m host_sim --provider rateplan --kw 10      # static TOU + tiers plan, no server
+  python -m tools.rateplan_import SCHEMA.json BILL.json -o plan.json
+  python -m host_sim --provider rateplan --rateplan plan.json \\
+      --tou-bands 'night 00:00-08:00; day 08:00-24:00'
 """
 
 SWEEPABLE = {"hours_per_day": float, "kw": float, "deadline": str, "block": str}
@@ -62,9 +77,16 @@ def build_parser():
     g.add_argument("--publish", type=_hm, metavar="HH:MM",
                    help="local time the server publishes tomorrow's prices (default 13:00; "
                         "ERCOT 13:30)")
-    g.add_argument("--provider", default=d.provider,
-                   help="API the local server speaks and the plug uses (default: "
-                        "%(default)s; others: gridx, openadr3, rateplan when available)")
+    g.add_argument("--provider", default=d.provider, choices=PROVIDERS,
+                   help="price source of the plug and the API the local server speaks "
+                        "(default: %(default)s); rateplan: a static rate plan, no server")
+    g.add_argument("--rateplan", metavar="FILE.json",
+                   help="rate-plan settings for --provider rateplan, as written by python -m "
+                        "tools.rateplan_import (default: host_sim/data/"
+                        "rateplan_eversource_a1.json)")
+    g.add_argument("--tou-bands", metavar="BANDS",
+                   help="TOU bands for a rate plan without TOU periods, priced at the series' "
+                        "mean over the run (default: '%s')" % DEFAULT_BANDS.replace("%", "%%"))
     g = p.add_argument_group("load and policy")
     g.add_argument("--kw", type=float, default=d.kw, help="load power (default: %(default)s)")
     g.add_argument("--hours-per-day", type=float, default=d.hours_per_day,
@@ -110,6 +132,10 @@ def options_from(args):
     o.tz = args.tz
     o.publish = args.publish
     o.provider = args.provider
+    o.rateplan = args.rateplan
+    o.tou_bands = args.tou_bands
+    if (o.rateplan or o.tou_bands) and o.provider != "rateplan":
+        raise SimError("--rateplan and --tou-bands need --provider rateplan")
     o.kw = args.kw
     o.hours_per_day = args.hours_per_day
     if args.kwh_per_day is not None:

@@ -9,7 +9,8 @@ through exactly the same code, so their timelines can be compared decision for d
 
 Options (a dict, JSON in the file): start_s, end_s (true UTC seconds), root (flash directory),
 hosts (names the device contacts), port (the price server), cfg (App settings), power_cuts
-[[t0, t1], ...], wifi_down [[t0, t1], ...], clock_loss_s, time_scale, log (bool: emit log lines).
+[[t0, t1], ...], wifi_down [[t0, t1], ...], clock_loss_s, time_scale, log (bool: emit log lines),
+watch_state (provider-state keys to report, e.g. a rate plan's energy counter).
 
 Events (lists; times are TRUE simulated seconds unless noted):
     ["boot", t]                       an App boots (first boot and after each power cut/reset)
@@ -17,6 +18,7 @@ Events (lists; times are TRUE simulated seconds unless noted):
     ["r", t, on]                      the relay contact actually changed (the HAL saw it)
     ["cut", t0, t1]                   power cut
     ["log", t, line]                  a log line (fetch/cache/clock lines; all with log=True)
+    ["state", t, {key: value}]        the watched provider-state keys, whenever they change
     ["tick", t]                       progress, once per simulated day
     ["end", t, counters]              fetches, fetch_failures, switches, flash_writes, boots,
                                       steps, syncs, opens
@@ -55,6 +57,16 @@ def run(opts, emit):
                 return
 
     hal.on_log = on_log
+    watch = list(opts.get("watch_state", ()))
+    seen = [None]
+
+    def report_state(app):
+        if not watch:
+            return
+        vals = [app.provider_state.get(k) for k in watch]
+        if vals != seen[0] and (seen[0] is not None or vals.count(None) < len(vals)):
+            seen[0] = vals
+            emit(["state", hal.t_s, {k: vals[i] for i, k in enumerate(watch)}])
 
     def hook(dev_t, on, reason):
         emit(["d", hal.t_s, dev_t, bool(on), reason])
@@ -65,6 +77,7 @@ def run(opts, emit):
         totals["boots"] += 1
         emit(["boot", hal.t_s])
         app.boot()
+        report_state(app)
         return app
 
     def retire(app):
@@ -86,6 +99,7 @@ def run(opts, emit):
             app = boot()
             continue
         steps += 1
+        report_state(app)
         wake = hal.to_true(wake_dev)
         if wake <= hal.t_s:
             wake = hal.t_s + 1

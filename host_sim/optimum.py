@@ -129,3 +129,16 @@ def references(series, zone, t0, t1, on, block=False, deadline_min=None, baselin
             "optimal_us": sum(r[4] for r in rows), "baseline_us": sum(r[5] for r in rows),
             "average_us": period_us * on_s // span if span > 0 else 0,
             "mean_price_u": period_us // span if span > 0 else 0, "per_window": rows}
+
+
+def with_charges(ref, pieces, watts):
+    """`ref` with consumption charges ([(t, price_u*W*s)], e.g. a rate plan's usage tiers)
+    added to every per-window row (device and references alike: they depend on the energy
+    per billing cycle, which every placement shares), in micro-unit seconds for `watts`."""
+    rows = []
+    for a, b, d, dev, opt, base, avg in ref["per_window"]:
+        c = sum(x for t, x in pieces if a <= t < b) // watts if watts else 0
+        rows.append((a, b, d, dev + c, opt + c, base + c, avg + c))
+    out = dict(ref)
+    out["per_window"] = rows
+    return out

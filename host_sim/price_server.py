@@ -24,9 +24,12 @@ reply, "error" answers an HTTP status with the provider's error body, "slow" del
 Provider APIs are objects with HOSTS (host names the device contacts) and
 handle(req) -> (status, headers dict, body bytes), where req is a Request; optionally
 DEVICE_CONFIG (App settings the simulated plug needs: base URLs as http://<one of HOSTS>,
-credentials) and error_body(status) -> bytes (the provider's error body for "error" faults).
-Arcadia lives here; others come from host_sim/apis/<name>.py (make(series, zone, feed) -> such
-an object).
+credentials, a rate plan), error_body(status) -> bytes (the provider's error body for "error"
+faults), WATCH_STATE (provider-state keys the device reports in the timeline) and
+billing(series, t0, t1, watts) (how the plug is charged when that is not the market series:
+host_sim/apis/rateplan.py). Arcadia lives here; others come from host_sim/apis/<name>.py
+(make(series, zone, feed, run) -> such an object). An API with no HOSTS (the static rate plan)
+is never started.
 """
 
 import base64
@@ -209,14 +212,16 @@ def _div_round(a, b):
 
 # -- the server -----------------------------------------------------------------------------
 
-def make_api(provider, series, zone, feed):
+def make_api(provider, series, zone, feed, run=None):
+    """The API object for `provider`; `run` (optional dict: t0, t1, kw, rateplan, tou_bands)
+    describes the run for APIs that need it (the rate plan derives its prices from it)."""
     if provider == "arcadia":
         return ArcadiaApi(series, zone, feed)
     try:
         mod = __import__("host_sim.apis." + provider, None, None, ["make"])
     except ImportError as e:
         raise ValueError("no simulator API for provider %r (%s)" % (provider, e))
-    return mod.make(series, zone, feed)
+    return mod.make(series, zone, feed, run)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -258,9 +263,9 @@ class PriceServer:
     """Serves `series` through `provider`'s API on 127.0.0.1:<port> (port 0: any free one)."""
 
     def __init__(self, series, zone, publish_min, provider="arcadia", faults=(),
-                 time_scale=0.001, port=0):
+                 time_scale=0.001, port=0, run=None):
         self.feed = Feed(series, zone, publish_min)
-        self.api = make_api(provider, series, zone, self.feed)
+        self.api = make_api(provider, series, zone, self.feed, run)
         self.hosts = tuple(self.api.HOSTS)
         self.faults = list(faults)
         self.time_scale = time_scale
@@ -279,7 +284,9 @@ class PriceServer:
         return self
 
     def stop(self):
-        self._srv.shutdown()
+        if self._thread is not None:  # shutdown() waits for serve_forever(): only if started
+            self._srv.shutdown()
+            self._thread = None
         self._srv.server_close()
 
     def __enter__(self):

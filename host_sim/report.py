@@ -26,6 +26,18 @@ def summary_text(s):
                                            s["resolution_s"] // 60),
         "  period     %s .. %s  (%g days, TZ %s)" % (s["start"], s["end"], s["days"], s["tz"]),
         "  load       %g kW, policy %s" % (s["load_kw"], pol_txt),
+    ]
+    b = s.get("billing") or {}
+    if b.get("kind") == "rateplan":
+        lines += [
+            "  billed on  rate plan %s (%s), %s, meterDate %d" % (
+                b["id"], b["file"], "TOU from the series' means" if
+                b["tou_derived_from_series"] else "its own TOU periods", b["meterDate"]),
+            "             TOU %s" % b["tou"],
+            "             tiers %s (kWh:+price) -> tier charges %s" % (
+                b["tiers"] or "none", _money(s["consumption_charges"], cur)),
+        ]
+    lines += [
         "",
         "  energy                %10.3f kWh  (%.2f h on; target %.3f kWh)" % (
             s["energy_kwh"], s["on_hours"], s["target_energy_kwh"]),
@@ -63,7 +75,8 @@ def _fmt_pct(p):
 
 def timeline_rows(res):
     """Every event as a dict, in time order: decisions (with reason), relay changes, boots,
-    power cuts, fetch/clock log lines, and the price at that moment."""
+    power cuts, fetch/clock log lines, a rate plan's billing cycles, tier crossings and the
+    plug's counter, and the price the plug is billed at that moment."""
     zone, series = res.zone, res.series
     rows = []
     for ev in res.events:
@@ -85,6 +98,11 @@ def timeline_rows(res):
             row.update(event="power_cut", reason="until " + _local(ev[2], zone))
         elif kind == "log":
             row.update(event="log", reason=ev[2])
+        elif kind == "note":  # from the billing (a rate plan's cycles and tiers)
+            row.update(event=ev[2], reason=ev[3])
+        elif kind == "state":  # provider state the device reported (a rate plan's counter)
+            row.update(event="state", reason=" ".join(
+                "%s=%s" % kv for kv in sorted(ev[2].items())))
         rows.append(row)
     return rows
 

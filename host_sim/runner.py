@@ -7,6 +7,7 @@ subprocess) + the reference costs (CPython only).
 """
 
 import gc
+import heapq
 import json
 import os
 import shutil
@@ -38,6 +39,8 @@ class Options:
         self.days = 30
         self.start = None  # "YYYY-MM-DD" (local day); None = the series' first full day
         self.provider = "arcadia"
+        self.rateplan = None  # --rateplan FILE.json (host_sim/apis/rateplan.py)
+        self.tou_bands = None  # --tou-bands for a plan without TOU periods
         self.tz = None  # None = the bundled series' zone (UTC0 for a user's file)
         self.publish = None  # server publication, local minute; None = the series' default
         self.hours_per_day = 4.0
@@ -147,21 +150,12 @@ def policy_cfg(opts):
     return cfg
 
 
-# Settings the simulated plug needs per provider when its API object (host_sim/apis/) has no
-# DEVICE_CONFIG of its own: base URLs on a host the simulated HAL maps to the local server,
-# and the credentials/ids that server accepts.
-SIM_DEVICE_DEFAULTS = {
-    "gridx": {"gridx.productionUrl": "http://pe-api.gridx.com/v1/getPricing",
-              "gridx.ratename": "EV2AS", "gridx.representativeCircuitId": "013532223"},
-    "openadr3": {"openadr3.baseUrl": "http://vtn.example.com", "openadr3.clientId": "ven-plug-001",
-                 "openadr3.clientSecret": "ven-secret", "openadr3.program": "pge-calfuse-ev2as"},
-}
-
-
 def device_cfg(opts, rule, api):
+    """The plug's settings: source, zone, policy, the API object's DEVICE_CONFIG (URLs on its
+    HOSTS, credentials, a rate plan: host_sim/apis/ knows provider field names, this module
+    does not), then --set."""
     cfg = {"source": opts.provider, "tz": rule, "fetch.seed": 12345}
-    dev = getattr(api, "DEVICE_CONFIG", None)
-    cfg.update(dev if dev is not None else SIM_DEVICE_DEFAULTS.get(opts.provider, {}))
+    cfg.update(getattr(api, "DEVICE_CONFIG", None) or {})
     cfg.update(policy_cfg(opts))
     cfg.update(opts.cfg)
     return cfg
@@ -172,7 +166,13 @@ def simulate(opts):
     rule, zone, publish = zone_for(opts, path)
     t0, t1 = run_span(opts, series, zone)
     server_faults = [f for f in opts.faults if f.server_side]
-    server = PriceServer(series, zone, publish, opts.provider, server_faults, opts.time_scale)
+    run = {"t0": t0, "t1": t1, "kw": opts.kw, "rateplan": opts.rateplan,
+           "tou_bands": opts.tou_bands}
+    try:
+        server = PriceServer(series, zone, publish, opts.provider, server_faults,
+                             opts.time_scale, run=run)
+    except ValueError as e:
+        raise SimError(str(e))
     root = tempfile.mkdtemp(prefix="ww_flash_", dir=flash_base())
     dev = {
         "start_s": t0, "end_s": t1, "root": root, "hosts": list(server.hosts),
@@ -180,6 +180,7 @@ def simulate(opts):
         "power_cuts": [[f.t0, f.t1] for f in opts.faults if f.kind == "powercut"],
         "wifi_down": [[f.t0, f.t1] for f in opts.faults if f.kind == "wifi"],
         "clock_loss_s": opts.clock_loss_s, "time_scale": opts.time_scale, "log": opts.log,
+        "watch_state": list(getattr(server.api, "WATCH_STATE", ())),
     }
     events = []
     span = float(t1 - t0)
@@ -196,7 +197,8 @@ def simulate(opts):
     # libraries). Freezing them keeps those walks as short as on the device.
     gc.collect()
     gc.freeze()
-    server.start()
+    if server.hosts:  # a source without network (rateplan) needs no server
+        server.start()
     try:
         if opts.runtime == "cpython":
             try:
@@ -209,17 +211,24 @@ def simulate(opts):
             raise SimError("--runtime must be cpython or micropython")
     finally:
         gc.unfreeze()
-        server.stop()
+        server.stop()  # or just closes the socket when it never started
         if not opts.keep_flash:
             shutil.rmtree(root, ignore_errors=True)
     wall = time.monotonic() - wall0
     cpu = _cpu_s() - cpu0
     if opts.progress is not None:
         opts.progress(1.0, "done")
-    summary, on, ref = summarize(opts, events, series, zone, t0, t1, path, rule, server, wall)
+    summary, on, ref, billing, notes = summarize(opts, events, series, zone, t0, t1, path,
+                                                 rule, server, wall)
     summary["cpu_s"] = round(cpu, 3)
-    return Result(summary, events, series, zone, t0, t1, list(server.requests), on,
-                  ref["per_window"])
+    if notes:
+        events = list(heapq.merge(events, sorted(notes, key=_t), key=_t))
+    return Result(summary, events, billing.series if billing else series, zone, t0, t1,
+                  list(server.requests), on, ref["per_window"])
+
+
+def _t(ev):
+    return ev[1]
 
 
 def flash_base():
@@ -274,23 +283,39 @@ def money(cost_us, watts):
 
 
 def summarize(opts, events, series, zone, t0, t1, path, rule, server, wall):
+    """(summary, on-intervals, references, billing or None, timeline notes). The plug is billed
+    on the market series, or on what its API object's billing() says (a rate plan: its TOU
+    prices as the series, plus consumption charges that depend on the energy used so far)."""
     relay = [(e[1], e[2]) for e in events if e[0] == "r"]
     on = optimum.on_intervals(relay, t0, t1)
-    ref = optimum.references(series, zone, t0, t1, on, opts.block, opts.deadline)
     watts = int(round(opts.kw * 1000))
+    bill_fn = getattr(server.api, "billing", None)
+    billing = bill_fn(series, t0, t1, watts) if bill_fn is not None else None
+    market = series
+    extra_uws, notes, describe = 0, [], {"kind": "market", "prices": series.market}
+    if billing is not None:
+        series = billing.series
+        extra_uws, pieces, notes = billing.charges(on)
+        notes = notes + billing.device_notes(events)
+        describe = billing.describe()
+    ref = optimum.references(series, zone, t0, t1, on, opts.block, opts.deadline)
+    if extra_uws:
+        ref = optimum.with_charges(ref, pieces, watts)
     cost_us = optimum.cost_of(series, on)
     end = [e for e in events if e[0] == "end"]
     counters = end[-1][2] if end else {}
     on_s = ref["on_s"]
     energy = on_s * watts / 3600000.0
-    cost = money(cost_us, watts)
+    extra = extra_uws / (U_SECONDS_PER_UNIT_KWH * 1000.0)
+    extra_us = extra_uws // watts if watts else 0
+    cost = money(cost_us, watts) + extra
     r6 = lambda x: round(x, 6)  # noqa: E731
     s = {
         "runtime": opts.runtime,
         "provider": opts.provider,
-        "market": series.market,
+        "market": market.market,
         "prices_file": os.path.relpath(path, ROOT) if path.startswith(ROOT) else path,
-        "resolution_s": series.slot_s(),
+        "resolution_s": market.slot_s(),
         "tz": rule,
         "start": _iso_local(t0, zone),
         "end": _iso_local(t1, zone),
@@ -300,21 +325,26 @@ def summarize(opts, events, series, zone, t0, t1, path, rule, server, wall):
                    "deadline": None if opts.deadline is None else
                    "%02d:%02d" % divmod(opts.deadline, 60)},
         "currency": series.currency,
+        "billing": describe,
+        "consumption_charges": r6(extra),
         "on_hours": round(on_s / 3600.0, 4),
         "energy_kwh": r6(energy),
         "target_energy_kwh": r6(opts.hours_per_day * opts.kw * ref["windows"]),
         "cost": r6(cost),
         "average_price_paid": r6(cost / energy) if energy else None,
         "period_average_price": r6(ref["mean_price_u"] / 1e6),
-        "optimal_cost": r6(money(ref["optimal_us"], watts)),
-        "baseline_cost": r6(money(ref["baseline_us"], watts)),
-        "average_price_cost": r6(money(ref["average_us"], watts)),
+        "optimal_cost": r6(money(ref["optimal_us"], watts) + extra),
+        "baseline_cost": r6(money(ref["baseline_us"], watts) + extra),
+        "average_price_cost": r6(money(ref["average_us"], watts) + extra),
         "savings_vs_baseline": r6(money(ref["baseline_us"] - cost_us, watts)),
         "savings_vs_average": r6(money(ref["average_us"] - cost_us, watts)),
         "gap_to_optimal": r6(money(cost_us - ref["optimal_us"], watts)),
-        "savings_vs_baseline_pct": _pct(ref["baseline_us"] - cost_us, ref["baseline_us"]),
-        "savings_vs_average_pct": _pct(ref["average_us"] - cost_us, ref["average_us"]),
-        "gap_to_optimal_pct": _pct(cost_us - ref["optimal_us"], ref["optimal_us"]),
+        "savings_vs_baseline_pct": _pct(ref["baseline_us"] - cost_us,
+                                        ref["baseline_us"] + extra_us),
+        "savings_vs_average_pct": _pct(ref["average_us"] - cost_us,
+                                       ref["average_us"] + extra_us),
+        "gap_to_optimal_pct": _pct(cost_us - ref["optimal_us"],
+                                   ref["optimal_us"] + extra_us),
         "switches": len(relay),
         "app_switches": counters.get("switches", 0),
         "decisions": sum(1 for e in events if e[0] == "d"),
@@ -330,7 +360,7 @@ def summarize(opts, events, series, zone, t0, t1, path, rule, server, wall):
         "wall_s": round(wall, 3),
         "sim_s_per_wall_s": round((t1 - t0) / wall) if wall > 0 else None,
     }
-    return s, on, ref
+    return s, on, ref, billing, notes
 
 
 def _pct(num, den):

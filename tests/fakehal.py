@@ -122,6 +122,18 @@ class FakeWdt:
         self.feeds += 1
 
 
+class FakeMeter:
+    """A cumulative energy meter (hal.meter): kwh() returns kwh_now (set it to advance)."""
+
+    def __init__(self, kwh=0.0):
+        self.kwh_now = kwh
+        self.reads = 0
+
+    def kwh(self):
+        self.reads += 1
+        return self.kwh_now
+
+
 class FakeHal:
     CONFIG = ()  # no hardware settings (app.settings_fields)
 

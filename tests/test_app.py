@@ -12,10 +12,10 @@ from os import getenv
 from firmware import boot_guard, config
 from firmware.fetcher import Cadence
 from firmware.jitter import Rng, fnv1a, seed_from
-from firmware.schedule import Schedule
+from firmware.schedule import FLAG_FORECAST, NO_PRICE, Schedule
 from firmware.store import Store
 
-from fakehal import FakeHal, run_steps
+from fakehal import FakeHal, FakeMeter, run_steps
 from support import TmpDir, env_int, skip
 
 try:
@@ -738,13 +738,217 @@ def test_main_entry_boots_the_app_under_the_guard_and_ctrl_c_leaves_it():
 
         if _App is None:
             skip("firmware.app not importable yet: " + _MISSING)
+        import sys
+
+        import firmware
+
+        saved = sys.modules.pop("firmware.plug", None)  # another test may have imported it
+        if hasattr(firmware, "plug"):
+            delattr(firmware, "plug")
         e = None
         try:
             boot_guard.main(root, make_hal)
         except KeyboardInterrupt as k:
             e = k
+        finally:
+            booted_with_plug = "firmware.plug" in sys.modules
+            if saved is not None:
+                sys.modules["firmware.plug"] = saved
+                firmware.plug = saved
+        assert not booted_with_plug  # ~23 KB of heap the device does not need at boot
         assert e is not None and made and made[0]["safe_state"] == "on"
         app = boot_guard.Running.app
         assert app is not None and app.booted and app.cfg["tz"] == "UTC0"
         assert app.hal.relay.level == app.plan.at(app.hal.clock.t)[0]
         assert boot_guard.crash_count(root) == 0 and app.hal.resets == 0
+        from firmware import plug  # the REPL: finds the app main.py started by itself
+
+        plug._Session.plug = None
+        try:
+            assert plug.session().app is app
+        finally:
+            plug._Session.plug = None
+
+
+# -- measured on-time (what already ran) ------------------------------------------------------
+def deadline_prices(now_s):
+    """Today's prices (10:00 and 11:00 cheap); from 17:00 on also tomorrow's, whose 01:00 and
+    02:00 are far cheaper still (the simulator's case: they arrive mid-period)."""
+    s = Schedule("test", "USD", "kWh")
+    for h in range(48 if now_s >= T0 + 17 * HOUR else 24):
+        p = {10: 20000, 11: 21000, 25: 5000, 26: 6000}.get(h, 100000)
+        s.add(T0 + h * HOUR, T0 + (h + 1) * HOUR, p)
+    return s
+
+
+def on_seconds(history, t0, t1):
+    """Seconds the relay was on in [t0, t1) from [(t, level)] (sorted, the level holds)."""
+    total, since = 0, None
+    for t, level in list(history) + [(t1, False)]:
+        t = min(max(t, t0), t1)
+        if level and since is None:
+            since = t
+        elif not level and since is not None:
+            total += t - since
+            since = None
+    return total
+
+
+DEADLINE = {"policy__mode": "deadline", "policy__hours": 2, "policy__deadline": "07:00"}
+
+
+def test_deadline_energy_is_measured_so_prices_arriving_mid_period_add_nothing():
+    with TmpDir("app") as root:
+        hal = FakeHal(root, t=T0 + 7 * HOUR)
+        prov = FakeProvider(default=deadline_prices)
+        app = App(hal, cfg(**DEADLINE), provider=prov)
+        run_steps(app, hal, T0 + 31 * HOUR - 1)
+        assert len(prov.calls) >= 2 and prov.calls[-1] >= T0 + 17 * HOUR  # tomorrow arrived
+        # 10-12 ran before tomorrow's prices were known; 01-03 would have been 2 h more
+        assert on_seconds(hal.relay.history, T0 + 7 * HOUR, T0 + 31 * HOUR) == 2 * HOUR
+        assert app.state.ran_period_s == T0 + 7 * HOUR and app.state.ran_s == 2 * HOUR
+        assert "2 h before 07:00 done" in app.reason, app.reason
+
+
+def test_measured_on_time_survives_a_power_cut():
+    with TmpDir("app") as root:
+        hal = FakeHal(root, t=T0 + 7 * HOUR)
+        prov = FakeProvider(default=deadline_prices)
+        app = App(hal, cfg(**DEADLINE), provider=prov)
+        wakes = run_steps(app, hal, T0 + 10 * HOUR + 1800)  # 10:00-10:30 ran, counted
+        assert hal.relay.level and app.state.ran_s == 1800
+        assert T0 + 10 * HOUR + 900 in wakes  # a checkpoint every quarter hour while on
+        # the power goes at 10:40 (10 min after the last step) and is back at 11:10
+        hal2 = FakeHal(root, t=T0 + 11 * HOUR + 600)
+        app2 = App(hal2, cfg(**DEADLINE), provider=prov)
+        app2.boot()
+        assert app2.state.ran_period_s == T0 + 7 * HOUR and app2.state.ran_s == 1800
+        run_steps(app2, hal2, T0 + 31 * HOUR - 1)
+        on = on_seconds(hal.relay.history, T0 + 7 * HOUR, T0 + 10 * HOUR + 2400) + \
+            on_seconds(hal2.relay.history, T0 + 11 * HOUR + 600, T0 + 31 * HOUR)
+        assert on == 2 * HOUR + 600  # only the 10 min after the last checkpoint ran twice
+        # a new period starts from zero
+        run_steps(app2, hal2, T0 + 31 * HOUR + 60)
+        assert app2.state.ran_period_s == T0 + 31 * HOUR and app2.state.ran_s <= 60
+
+
+def test_cheapest_per_day_counts_what_ran_before_a_correction():
+    # cheapest 2 h per day: 10-12 ran; a re-fetch at 14:00 makes 20-22 cheapest of the day
+    def corrected(now_s):
+        s = Schedule("test", "USD", "kWh")
+        for h in range(24):
+            p = {10: 20000, 11: 21000}.get(h, 100000)
+            if now_s >= T0 + 14 * HOUR and h in (20, 21):
+                p = 1000
+            s.add(T0 + h * HOUR, T0 + (h + 1) * HOUR, p)
+        return s
+
+    with TmpDir("app") as root:
+        hal = FakeHal(root, t=T0)
+        prov = FakeProvider(default=corrected)
+        app = App(hal, cfg(policy__hours=2, fetch__refresh_min=60), provider=prov)
+        run_steps(app, hal, T0 + 24 * HOUR - 1)
+        assert max(prov.calls) >= T0 + 14 * HOUR
+        assert on_seconds(hal.relay.history, T0, T0 + 24 * HOUR) == 2 * HOUR
+
+
+# -- publication time from the provider's settings ---------------------------------------------
+def test_publication_time_follows_the_gridx_utility_and_setting():
+    from firmware.providers import gridx
+
+    with TmpDir("app") as root:
+        hal = FakeHal(root, t=T0)
+        c = cfg(source="gridx", tz="PST8PDT,M3.2.0,M11.1.0", gridx__utility="SCE")
+        app = App(hal, c, provider=gridx)
+        app.boot()
+        assert app.cadence.publish_min == 18 * 60  # SCE, not PUBLISH_LOCAL_MIN (PG&E)
+        c["gridx.utility"] = "PGE"
+        app.apply_config(dict(c))
+        assert app.cadence.publish_min == 16 * 60 + 30
+        c["gridx.publishMin"] = 19 * 60
+        app.apply_config(dict(c))
+        assert app.cadence.publish_min == 19 * 60
+    assert FakeProvider().PUBLISH_LOCAL_MIN == 17 * 60  # modules without the function: as before
+
+
+# -- prices the source withdrew (OpenADR cancelled events) ----------------------------------------
+class Withdrawing(FakeProvider):
+    """Each fetch: (schedule or exception, spans the source withdrew or None)."""
+
+    def fetch(self, client, cfg, now_s, state):
+        item, removed = self.script.pop(0)
+        self.calls.append(now_s)
+        if removed is not None:
+            state[cfg["source"] + ".removed"] = removed
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+
+def test_withdrawn_event_spans_are_cleared_from_the_merged_cache():
+    with TmpDir("app") as root:
+        hal = FakeHal(root, t=T0 + HOUR)
+        day2 = prices(T0 + 24 * HOUR, 24, seed=9)
+        prov = Withdrawing([
+            (prices(T0, 48), None),
+            (day2, [(T0 + 2 * HOUR, T0 + 5 * HOUR)]),  # event of 02-05 cancelled
+            (ValueError("no current or future PRICE events"), [(T0 + 24 * HOUR, T0 + 48 * HOUR)]),
+        ])
+        app = App(hal, cfg(source="openadr3"), provider=prov)
+        app.boot()
+        assert app.fetch_now()
+        assert app.schedule.price_at(T0 + 3 * HOUR) is not None
+        assert app.fetch_now()
+        s = app.schedule
+        assert s.price_at(T0 + 2 * HOUR) is None and s.price_at(T0 + 5 * HOUR - 1) is None
+        assert s.price_at(T0 + 2 * HOUR - 1) is not None and s.price_at(T0 + 5 * HOUR) is not None
+        assert s.price_at(T0 + 30 * HOUR) == day2.price_at(T0 + 30 * HOUR)
+        assert Store(root).load()[0].same_as(s)
+        assert "openadr3.removed" not in app.provider_state
+        # the rest cancelled too: the fetch fails (no events), yet the spans go
+        assert not app.fetch_now()
+        assert app.schedule.price_at(T0 + 30 * HOUR) is None
+        assert app.schedule.price_at(T0 + 10 * HOUR) is not None
+        assert Store(root).load()[0].price_at(T0 + 30 * HOUR) is None
+        assert app.plan.end_s == T0 + 24 * HOUR  # re-planned: tomorrow is no longer known
+        assert app.plan.at(T0 + 3 * HOUR)[1].startswith("no prices")
+
+
+def test_clear_spans_keeps_names_flags_and_boundaries():
+    from firmware.netloop import clear_spans
+
+    s = Schedule("src", "EUR", "kWh")
+    s.add(T0, T0 + HOUR, 10, "a")
+    s.add(T0 + HOUR, T0 + 2 * HOUR, 20, "b", FLAG_FORECAST)
+    s.add(T0 + 3 * HOUR, T0 + 4 * HOUR, 30, "c")
+    s.fetched_s = T0
+    assert clear_spans(s, []) is s
+    assert clear_spans(s, [(T0 + 5 * HOUR, T0 + 9 * HOUR), (T0 + 2 * HOUR, T0 + 3 * HOUR)]) is s
+    out = clear_spans(s, [(T0 + 1800, T0 + 5400), (T0 + 3600, T0 + 3700),
+                          (T0 + 3 * HOUR + 60, T0 + 9 * HOUR)])
+    got = [(a - T0, b - T0, p, out.name_of(i), out.flags[i])
+           for a, b, p, i in out.window(out.base_s, out.end_s)]
+    gap = NO_PRICE
+    assert got == [(0, 1800, 10, "a", 0), (1800, 5400, gap, "", 0),
+                   (5400, 7200, 20, "b", FLAG_FORECAST), (7200, 10800, gap, "", 0),
+                   (10800, 10860, 30, "c", 0)], got
+    assert out.currency == "EUR" and out.fetched_s == T0 and s.price_at(T0 + 1800) == 10
+    assert len(clear_spans(s, [(T0 - HOUR, T0 + 9 * HOUR)])) == 0
+
+
+# -- a metering chip feeds the rate plan's energy counter -----------------------------------------
+def test_meter_readings_feed_the_rate_plan_counter_instead_of_on_time():
+    with TmpDir("app") as root:
+        hal = FakeHal(root, t=T0 + 60, net_up=False)
+        hal.net.connect_results = [False] * 50
+        hal.meter = FakeMeter(100.0)
+        c = cfg(source="rateplan", rateplan__price="0.30",
+                rateplan__tou="cheap 0.10 * * 01:00-05:00", rateplan__load_kw=2)
+        app = App(hal, c)
+        run_steps(app, hal, T0 + 2 * HOUR)
+        assert app.provider_state.get("rateplan.wh", 0) == 0  # the first reading: reference
+        hal.meter.kwh_now = 103.5
+        run_steps(app, hal, T0 + 6 * HOUR)  # the relay ran 01-05: 8 kWh by the estimate
+        assert hal.relay.history[-1] == (T0 + 5 * HOUR, False)
+        assert app.provider_state["rateplan.wh"] == 3500  # measured, not estimated
+        assert hal.meter.reads >= 2

@@ -338,6 +338,23 @@ def test_fetch_error_envelopes_over_http():
     assert "Unauthorized" in str(e)
 
 
+def test_error_envelope_keeps_status_and_retry_after():
+    # A 429/503 that carries the error envelope is still a rate limit / outage: the app must
+    # see the HTTP status and the server's Retry-After (it backs off at least that long).
+    http, client = _client()
+    env = "f=arcadia/error_invalid_master_tariff.json,"
+    for opts, status, ra in (("st=429,ra=120", 429, 120), ("st=503,ra=45", 503, 45),
+                             ("st=503", 503, None), ("st=404", 404, None)):
+        e = raises(ProviderError, arcadia.fetch, client, cfg(baseUrl=_base(env + opts)),
+                   NOW, {})
+        assert "ObjectNotFound" in str(e) and ("HTTP %d" % status) in str(e), opts
+        assert getattr(e, "status", None) == status, opts
+        assert getattr(e, "retry_after_s", None) == ra, opts
+    e = raises(AuthError, arcadia.fetch, client,
+               cfg(baseUrl=_base("f=arcadia/error_unauthorized.json,st=401,ra=7")), NOW, {})
+    assert getattr(e, "status", None) == 401 and getattr(e, "retry_after_s", None) == 7
+
+
 def test_fetch_http_error_without_envelope():
     http, client = _client()
     for opts in ("st=500", "st=503,ra=120", "f=arcadia/smart_price_empty.json,st=502"):

@@ -1,4 +1,5 @@
 # runtimes: cpython micropython
+# mpy-heap: 384k
 from firmware import config
 from firmware.config import Field
 

@@ -362,3 +362,6 @@ def test_same_as():
     c = hourly(T0, [1, 2], name="x")
     c.tariff_id = "other"
     assert not a.same_as(c)
+    d = hourly(T0, [1, 2], name="x")
+    d.mean_u, d.std_u, d.fetched_s = 5, 6, 7  # window statistics and fetch time: not content
+    assert a.same_as(d)

@@ -381,25 +381,180 @@ def test_slow_truncated_and_http_error_faults_fail_fetches_and_recover():
     assert res.summary["energy_kwh"] == pytest.approx(4 * 4)
 
 
-def _have_api(name):
-    try:
-        __import__("host_sim.apis." + name)
-        __import__("firmware.providers." + name)
-        return True
-    except ImportError:
-        return False
-
-
 @needs_app
-@pytest.mark.parametrize("provider", ["gridx", "openadr3"])
-def test_other_providers_run_on_the_bundled_prices(provider):
-    if not _have_api(provider):
-        pytest.skip("no simulator API for %s yet" % provider)
+@pytest.mark.parametrize("provider", ["arcadia", "gridx", "openadr3", "rateplan"])
+def test_every_provider_runs_end_to_end_on_the_bundled_prices(provider):
     res = simulate(Options(days=2, provider=provider))
     s = res.summary
     assert s["provider"] == provider and s["fetch_failures"] == 0 and s["fetches"] >= 2
     assert s["energy_kwh"] == pytest.approx(8.0)
-    assert abs(s["gap_to_optimal"]) < 1e-9
+    assert abs(s["gap_to_optimal"]) < 1e-9  # 8 kWh: far from the rate plan's 100 kWh tier
+    # the same report for every source; only the rate plan is billed on its own prices
+    assert set(s) == set(simulate(Options(days=1)).summary)
+    if provider == "rateplan":
+        assert s["server_requests"] == 0 and res.requests == []
+        assert s["billing"]["kind"] == "rateplan" and s["billing"]["tou_derived_from_series"]
+    else:
+        assert s["server_requests"] >= s["fetches"] and s["billing"]["kind"] == "market"
+        assert s["consumption_charges"] == 0
+
+
+def test_api_objects_carry_their_device_config():
+    """runner.py knows no provider field names: every simulated API brings its settings."""
+    from host_sim.price_server import Feed, make_api
+    from host_sim.runner import device_cfg
+
+    series = prices.load_csv(prices.bundled_path("caiso"))
+    zone = tz.Zone(CAISO_TZ)
+    with open(os.path.join(ROOT, "host_sim", "runner.py")) as f:
+        src = f.read()
+    for provider in ("arcadia", "gridx", "openadr3", "rateplan"):
+        assert '"%s.' % provider not in src, provider
+        api = make_api(provider, series, zone, Feed(series, zone, 780), {"t0": series.start_s,
+                                                       "t1": series.start_s + 86400 * 7})
+        cfg = device_cfg(Options(provider=provider), CAISO_TZ, api)
+        mine = [k for k in cfg if k.startswith(provider + ".")]
+        assert mine and all(cfg[k] == api.DEVICE_CONFIG[k] for k in mine), provider
+        assert cfg["source"] == provider
+
+
+# -- --provider rateplan: TOU from the series' means + the Enertalk A1 tiers --------------------
+
+RP_RUN = dict(provider="rateplan", start="2019-02-27", days=4, kw=10.0, hours_per_day=4)
+A1_TIERS = ((100, Fraction("0.012")), (0, Fraction("0.20145")))  # rate plan schema fixture
+BANDS = {"offpeak": ((0, 7), (23, 24)), "partpeak": ((7, 16), (21, 23)), "peak": ((16, 21),)}
+
+
+def _la_local(t):
+    import datetime
+    import zoneinfo
+
+    return datetime.datetime.fromtimestamp(t, zoneinfo.ZoneInfo("America/Los_Angeles"))
+
+
+def _band(t):
+    h = _la_local(t).hour
+    return next(n for n, spans in BANDS.items() if any(a <= h < b for a, b in spans))
+
+
+def _cycle_of(t, meter_date=2):
+    d = _la_local(t)
+    y, m = d.year, d.month
+    if d.day < meter_date:
+        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
+    return (y, m)
+
+
+def _rateplan_expected(res):
+    """Band means, the bill (TOU + tiers) and the tier crossing, from the CSV and zoneinfo."""
+    rows = read_rows(prices.bundled_path("caiso"))
+    acc = {n: [Fraction(0), 0] for n in BANDS}
+    for a, b, p in rows:
+        if res.t0 <= a < res.t1:  # hourly rows, Pacific whole hours
+            acc[_band(a)][0] += micro(p) * (b - a)
+            acc[_band(a)][1] += b - a
+    mean = {n: micro(v[0] / v[1] / 1000000) for n, v in acc.items()}
+    kw = Fraction(RP_RUN["kw"])
+    tou = Fraction(0)
+    used = {}  # cycle -> kWh
+    tier_cost = Fraction(0)
+    crossings = []
+    for s, e in res.on:
+        for h in range(s, e, 60):  # minute steps (on-intervals start on whole minutes)
+            step = min(60, e - h)
+            kwh = kw * step / 3600
+            tou += Fraction(mean[_band(h)], 1000000) * kwh
+            c = _cycle_of(h)
+            before = used.get(c, Fraction(0))
+            left = kwh
+            if before < A1_TIERS[0][0]:
+                first = min(left, A1_TIERS[0][0] - before)
+                tier_cost += first * A1_TIERS[0][1]
+                left -= first
+                if before + first >= A1_TIERS[0][0]:
+                    crossings.append(h + int(first * 3600 / kw))
+            tier_cost += left * A1_TIERS[1][1]
+            used[c] = before + kwh
+    return mean, tou, tier_cost, used, crossings
+
+
+@needs_app
+def test_rateplan_run_is_billed_with_tou_and_tiers_and_shows_the_rollover():
+    res = simulate(Options(**RP_RUN))
+    s = res.summary
+    mean, tou, tier_cost, used, crossings = _rateplan_expected(res)
+    b = s["billing"]
+    for name, p in mean.items():  # the plan the plug ran on: the series' band means
+        assert "%s %s * *" % (name, prices.u_to_text(p)) in b["tou"], (name, b["tou"])
+    assert b["tiers"] == "100:0.012,0:0.20145" and b["meterDate"] == 2
+    assert s["energy_kwh"] == pytest.approx(4 * 4 * 10)
+    assert used == {(2019, 2): 120, (2019, 3): 40}  # 3 days before the rollover, 1 after
+    assert close(s["consumption_charges"], tier_cost)
+    assert close(s["cost"], tou + tier_cost)
+    # optimum: the cheapest 4 TOU hours of each day plus the same tiers (same energy per cycle)
+    zone = tz.Zone(CAISO_TZ)
+    opt = Fraction(0)
+    for a, b_ in local_days(zone, res.t0, res.t1):
+        hours = sorted(mean[_band(t)] for t in range(a, b_, 3600))
+        opt += Fraction(sum(hours[:4]), 1000000) * Fraction(RP_RUN["kw"])
+    assert close(s["optimal_cost"], opt + tier_cost)
+    assert s["gap_to_optimal"] >= -1e-9
+    # the timeline: the billed tier crossing on 03-01, the cycle start on 03-02, the plug's
+    # own counter entering tier 2 and being reset
+    notes = [(e[1], e[2], e[3]) for e in res.events if e[0] == "note"]
+    rollover = parse_iso("2019-03-02T08:00:00Z")
+    assert [t for t, k, _ in notes if k == "cycle"] == [rollover]
+    tiers = [(t, text) for t, k, text in notes if k == "tier"]
+    assert [t for t, _ in tiers] == crossings and len(crossings) == 1
+    assert crossings[0] < rollover and "tier 2" in tiers[0][1]
+    counter = [(t, text) for t, k, text in notes if k == "counter"]
+    assert any("tier 2" in x and crossings[0] <= t < rollover for t, x in counter), counter
+    assert any("reset" in x and t >= rollover for t, x in counter), counter
+    assert [e for e in res.events if e[0] == "state"][-1][2]["rateplan.wh"] == 40000
+    from host_sim.report import timeline_rows
+
+    kinds = [r["event"] for r in timeline_rows(res)]
+    assert "cycle" in kinds and "tier" in kinds and "counter" in kinds
+
+
+@needs_app
+def test_rateplan_runtimes_agree():
+    a = simulate(Options(runtime="cpython", **RP_RUN))
+    b = simulate(Options(runtime="micropython", **RP_RUN))
+    assert a.decisions() and a.decisions() == b.decisions()
+    assert [e for e in a.events if e[0] == "state"] == [e for e in b.events if e[0] == "state"]
+    assert a.summary["cost"] == b.summary["cost"]
+
+
+def test_rateplan_file_and_bands_errors(tmp_path):
+    from host_sim.apis import rateplan as simrp
+
+    with pytest.raises(ValueError, match="00:00 is in no band"):
+        simrp.parse_bands("day 07:00-24:00")
+    with pytest.raises(ValueError, match="overlaps"):
+        simrp.parse_bands("a 00:00-12:00; b 11:00-24:00")
+    bad = tmp_path / "plan.json"
+    bad.write_text('{"rateplan.tiers": "100:0.1,50:0.2"}')
+    p = subprocess.run([sys.executable, "-m", "host_sim", "--provider", "rateplan",
+                        "--rateplan", str(bad), "--days", "1"], cwd=ROOT, capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 2 and p.stderr.startswith("host_sim: error: --rateplan: ")
+    assert "rateplan.tiers" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+@needs_app
+def test_rateplan_file_with_its_own_tou(tmp_path):
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"rateplan.tou": "night 0.05 * * 00:00-06:00; day 0.30 * * "
+                                "06:00-24:00", "rateplan.tiers": "", "rateplan.meterDate": 1}))
+    p = subprocess.run([sys.executable, "-m", "host_sim", "--provider", "rateplan",
+                        "--rateplan", str(plan), "--days", "2", "--json", "--no-chart",
+                        "--out", str(tmp_path / "o")], cwd=ROOT, capture_output=True,
+                       text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    s = json.loads(p.stdout)
+    assert not s["billing"]["tou_derived_from_series"]
+    assert s["cost"] == pytest.approx(2 * 4 * 0.05) and s["gap_to_optimal"] == 0
 
 
 @needs_app

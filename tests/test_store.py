@@ -50,7 +50,7 @@ def sample(n=5, step=3600, base=T0, price0=100000):
 
 def same(a, b):
     assert a.same_as(b)
-    assert a.fetched_s == b.fetched_s
+    assert a.fetched_s == b.fetched_s and a.mean_u == b.mean_u and a.std_u == b.std_u
     assert list(a.starts) == list(b.starts) and list(a.prices) == list(b.prices)
     assert bytes(a.name_idx) == bytes(b.name_idx) and bytes(a.flags) == bytes(b.flags)
     for t in range(a.base_s - 10, a.end_s + 10, 600):

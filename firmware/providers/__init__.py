@@ -16,7 +16,11 @@ SOURCES = ("arcadia", "gridx", "openadr3", "rateplan")
 
 
 class ProviderError(ValueError):
-    """The API answered, but not with usable prices."""
+    """The API answered, but not with usable prices. An error envelope that came with an HTTP
+    error status keeps it in .status and the server's Retry-After in .retry_after_s."""
+
+    status = None
+    retry_after_s = None
 
 
 class NoData(ProviderError):

@@ -19,46 +19,24 @@ tomorrow is reliably there. The app adds its own delay and per-device spread.
 """
 
 from .. import jsonstream
-from ..config import Field
 from ..isotime import TimeFormatError, format_iso, parse_iso
 from ..schedule import Schedule, price_u
 from . import AuthError, NoData, ProviderError
 
 NEEDS_NETWORK = True
 PUBLISH_LOCAL_MIN = 17 * 60
-DEFAULT_BASE = "https://api.genability.com"
 PATH = "/rest/v1/prices/smart"
-GROUP_BY = ("none", "HOUR", "DAY", "MONTH", "YEAR")
 
-CONFIG = (
-    Field("arcadia.appId", "text", "", hi=64, help="Arcadia/Genability application id"),
-    Field("arcadia.appKey", "secret", "", hi=128, help="Arcadia/Genability application key"),
-    Field("arcadia.baseUrl", "text", DEFAULT_BASE, hi=128, help="API base URL"),
-    Field("arcadia.masterTariffId", "number", None, lo=1, hi=2147483647, integer=True,
-          help="tariff to price (its smart tariff may be used); empty = by location"),
-    Field("arcadia.zipCode", "text", "", hi=16, help="ZIP code (US)"),
-    Field("arcadia.postCode", "text", "", hi=16, help="post code (outside the US)"),
-    Field("arcadia.country", "text", "", hi=2, help="ISO country code, with zip/postCode"),
-    Field("arcadia.addressString", "text", "", hi=160, help="address, ideally with a ZIP"),
-    Field("arcadia.customerClass", "dropdown", "", choices=("", "RESIDENTIAL", "GENERAL",
-                                                            "SPECIAL_USE"),
-          help="empty = the API default (RESIDENTIAL)"),
-    Field("arcadia.endUse", "text", "", hi=40, help="smart-tariff end use, e.g. EV"),
-    Field("arcadia.groupBy", "dropdown", "none", choices=GROUP_BY,
-          help="none = one record per real price change (smallest)"),
-    Field("arcadia.territoryId", "number", None, lo=1, hi=2147483647, integer=True,
-          help="rate territory override (rarely needed)"),
-    Field("arcadia.consumptionAmount", "number", None, lo=0, hi=1000000, unit="kWh",
-          help="monthly consumption, for tiered rates"),
-    Field("arcadia.demandAmount", "number", None, lo=0, hi=1000000, unit="kW",
-          help="monthly demand, for banded demand rates"),
-    Field("arcadia.pageStart", "number", None, lo=0, hi=100000, integer=True,
-          help="pagination start (Smart Price returns one Price)"),
-    Field("arcadia.pageCount", "number", None, lo=1, hi=1000, integer=True,
-          help="pagination size (Smart Price returns one Price)"),
-    Field("arcadia.hours", "number", 48, lo=1, hi=168, unit="h", integer=True,
-          help="hours ahead to request (the API advises at most a week)"),
-)
+
+def __getattr__(name):
+    # CONFIG (the "arcadia.*" config.Fields) lives in arcadia_settings, loaded on first use:
+    # fetching needs neither the config module nor the settings' help texts.
+    if name in ("CONFIG", "DEFAULT_BASE", "GROUP_BY"):
+        from . import arcadia_settings
+
+        return getattr(arcadia_settings, name)
+    raise AttributeError(name)
+
 
 # Paths selected from the body, in one pass. The key names appear here as literals, so on
 # MicroPython they are interned and the parser does not allocate a str per key.
@@ -112,7 +90,7 @@ def params(cfg, now_s):
 
 
 def url(cfg):
-    base = _cfg(cfg, "baseUrl") or DEFAULT_BASE
+    base = _cfg(cfg, "baseUrl") or "https://api.genability.com"
     return (base[:-1] if base.endswith("/") else base) + PATH
 
 
@@ -131,7 +109,7 @@ def fetch(client, cfg, now_s, state):
         resp.close()
 
 
-def _error(codes, status):
+def _error(codes, status, suffix=""):
     """Typed error from the envelope's error list [(code, message, object, property)]."""
     if not codes:
         msg = "arcadia: error response without details"
@@ -143,6 +121,7 @@ def _error(codes, status):
                                      (" (%s)" % where) if where else "")
         if len(codes) > 1:
             msg += " (+%d more)" % (len(codes) - 1)
+    msg += suffix
     if code == "Unauthorized" or status == 401:
         return AuthError(msg)
     return ProviderError(msg)
@@ -161,8 +140,11 @@ def _raise_error_body(resp):
                 codes.append(_error_entry(v))
     except jsonstream.JSONError:
         envelope = False
-    if envelope:
-        raise _error(codes, status)
+    if envelope:  # typed by its code, but still an HTTP error: keep status and Retry-After
+        e = _error(codes, status, " (HTTP %d)" % status)
+        e.status = status
+        e.retry_after_s = resp.retry_after_s
+        raise e
     resp.raise_for_status()
     raise ProviderError("arcadia: HTTP %d" % status)  # raise_for_status did not raise
 
@@ -182,6 +164,12 @@ def parse(source, cfg, now_s, state):
     """Stream a Smart Price body (bytes or a response) into a Schedule."""
     s = Schedule("arcadia", "USD", "kWh")
     s.fetched_s = now_s
+    # Room for the largest answer expected (15-minute prices without groupBy), allocated at
+    # once: growing the arrays item by item fragments a small heap. The room is transient
+    # (the app merges this schedule into a new one).
+    group = _cfg(cfg, "groupBy")
+    hours = _cfg(cfg, "hours") or 48
+    s.reserve(hours * 4 + 2 if group in (None, "none") else hours + 2 if group == "HOUR" else 8)
     requested = _cfg(cfg, "masterTariffId")
     status = None
     err = None

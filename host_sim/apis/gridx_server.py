@@ -56,6 +56,10 @@ def _ymd(s):
 
 class GridXApi:
     HOSTS = ("pe-api.gridx.com", "pge-pe-api.gridx.com")
+    # App settings of a plug that uses this server (runner.device_cfg merges them): the
+    # production URL on one of HOSTS and the rate/circuit this server answers for.
+    DEVICE_CONFIG = {"gridx.productionUrl": "http://pe-api.gridx.com/v1/getPricing",
+                     "gridx.ratename": "EV2AS", "gridx.representativeCircuitId": "013532223"}
 
     def __init__(self, prices, zone=None):
         """prices(t0_s, t1_s, now_s) -> iterable of (start_s, end_s, price_u)."""
@@ -244,6 +248,6 @@ def fixture_prices(path):
     return prices
 
 
-def make(series, zone, feed):
+def make(series, zone, feed, run=None):
     """The simulator's API object: the series as published by `feed` at the request time."""
     return GridXApi(feed.window, Zone(PACIFIC) if zone is None else zone)

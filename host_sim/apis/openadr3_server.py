@@ -46,6 +46,9 @@ def _load(name):
 
 class OpenADR3Api:
     HOSTS = ("openadr-vtn.gridx.com", "openadr-vtn-stage.gridx.com", "vtn.example.com")
+    # App settings of a VEN that uses this VTN (runner.device_cfg merges them).
+    DEVICE_CONFIG = {"openadr3.baseUrl": "http://vtn.example.com", "openadr3.clientId": CLIENT_ID,
+                     "openadr3.clientSecret": CLIENT_SECRET, "openadr3.program": PROGRAM_ID}
 
     def __init__(self, programs=None, events=None, prices=None, zone=None,
                  program_id=PROGRAM_ID):
@@ -196,6 +199,6 @@ class OpenADR3Api:
         }
 
 
-def make(series, zone, feed):
+def make(series, zone, feed, run=None):
     """The simulator's VTN: one event per local day of `zone` from the published series."""
     return OpenADR3Api(prices=feed.window, zone=zone)
