@@ -12,6 +12,7 @@ import os
 import sys
 
 import vfs
+
 from fileblockdev import FileBlockDev
 
 # Host files must be opened before `/` is unmounted (open() then raises ENODEV).

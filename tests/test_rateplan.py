@@ -114,7 +114,7 @@ def test_marginal_price_by_tier():
 
 def test_tier_boundary_crossed_mid_interval_is_split():
     # 99 kWh used, 2 kW load: the 100 kWh bound is crossed after 30 min of the first hour
-    cfg = _cfg(tiers="100:0.012,0:0.20145", load_kw=2, price="0.05")
+    cfg = _cfg(tiers="100:0.012,0:0.20145", load_kw=2, price="0.05", projection="continuous")
     t0 = parse_iso("2025-01-14T10:00:00-08:00")
     s = rateplan.generate(cfg, t0, t0 + 3 * 3600, 99, PST)
     recs = _records(s)
@@ -131,8 +131,34 @@ def test_tier_boundary_crossed_mid_interval_is_split():
     assert all(p == 62000 for p in s.prices)
 
 
+def test_default_projection_holds_the_tier_until_the_cycle_ends():
+    # Within a cycle the tier charge depends on how much, not when: projecting a continuous
+    # load would make later hours look dearer and push the load into dearer TOU hours.
+    cfg = _cfg(tiers="100:0.012,0:0.20145", load_kw=2, price="0.05", meterDate=15)
+    t0 = parse_iso("2025-01-14T10:00:00-08:00")  # the cycle ends at local midnight
+    s = rateplan.generate(cfg, t0, t0 + 24 * 3600, 99, PST)
+    midnight = parse_iso("2025-01-15T00:00:00-08:00")
+    assert all(p == 62000 for st, e, p, _i in s.window(t0, midnight))
+    assert s.price_at(midnight) == 62000  # a new cycle starts in tier 1 again (99 kWh was old)
+    s = rateplan.generate(cfg, t0, t0 + 24 * 3600, 100, PST)
+    assert s.price_at(t0) == 251450 and s.price_at(midnight - 1) == 251450
+    assert s.price_at(midnight) == 62000
+
+
+def test_meter_date_29_in_a_short_february():
+    cfg = _cfg(meterDate=29)
+    jan29 = parse_iso("2019-01-29T00:00:00-08:00")
+    feb28 = parse_iso("2019-02-28T00:00:00-08:00")
+    mar29 = parse_iso("2019-03-29T00:00:00-08:00")  # PST is a fixed zone here
+    assert rateplan.next_cycle_start(jan29 + 3600, 29, PST) == feb28
+    assert rateplan.cycle_start(feb28 + 3600, 29, PST) == feb28
+    assert rateplan.next_cycle_start(feb28 + 3600, 29, PST) == mar29
+    assert cfg["rateplan.meterDate"] == 29
+
+
 def test_three_tiers_crossed_in_sequence():
-    cfg = _cfg(tiers="1:1,2:2,0:3", load_kw=0.6, price="0", currency="KRW")
+    cfg = _cfg(tiers="1:1,2:2,0:3", load_kw=0.6, price="0", currency="KRW",
+               projection="continuous")
     t0 = parse_iso("2025-01-14T00:00:00Z")
     s = rateplan.generate(cfg, t0, t0 + 4 * 3600, 0, rateplan.FixedZone(0))
     assert s.currency == "KRW"

@@ -58,6 +58,10 @@ CONFIG = (
           help="day of the month each billing cycle starts"),
     Field("rateplan.load_kw", "number", 1.0, lo=0, hi=50, unit="kW",
           help="the switched load, to estimate energy from on-time and project tiers"),
+    Field("rateplan.projection", "dropdown", "hold", choices=("hold", "continuous"),
+          help="tier price ahead: hold the current tier until the cycle ends (best for "
+               "choosing hours: within a cycle the tier charge does not depend on when), or "
+               "project the load running continuously (shows when a tier would be crossed)"),
     Field("rateplan.hours", "number", 48, lo=1, hi=168, unit="h", integer=True,
           help="hours of prices to generate"),
     Field("rateplan.slot_min", "number", 60, lo=5, hi=1440, unit="min", integer=True,
@@ -228,6 +232,7 @@ class Plan:
         self.meter_date = int(g("rateplan.meterDate") or 1)
         self.load_w = int(float(g("rateplan.load_kw") or 0) * 1000 + 0.5)
         self.slot_s = int(g("rateplan.slot_min") or 60) * 60
+        self.continuous = g("rateplan.projection") == "continuous"
         self.currency = g("rateplan.currency") or "USD"
         cuts = [0, 1440]
         for p in self.tou:
@@ -269,7 +274,7 @@ def _cycle_day(t_s, meter_date, zone):
     """Local day number on which the cycle containing t_s started."""
     days = (t_s + zone.offset_at(t_s)) // 86400
     y, m, d = civil_from_days(days)
-    if d < meter_date:
+    if d < min(meter_date, days_in_month(y, m)):  # the 29th is the 28th in a short February
         m -= 1
         if m == 0:
             y, m = y - 1, 12
@@ -286,7 +291,7 @@ def next_cycle_start(t_s, meter_date, zone):
     m += 1
     if m == 13:
         y, m = y + 1, 1
-    return _local_midnight_utc(days_from_civil(y, m, meter_date), zone)
+    return _local_midnight_utc(days_from_civil(y, m, min(meter_date, days_in_month(y, m))), zone)
 
 
 # -- tiers ------------------------------------------------------------------------------------
@@ -355,7 +360,7 @@ def generate(cfg, t0_s, t1_s, kwh_so_far, zone, plan=None, used_wh=None):
         if ti >= 0:
             price += tiers[ti][1]
             bound = tiers[ti][0]
-            if load > 0 and bound and bound > used:
+            if plan.continuous and load > 0 and bound and bound > used:
                 need_ws = (bound - used) * 3600 - rem
                 cross = t + (need_ws + load - 1) // load
                 if cross < end:
@@ -364,7 +369,7 @@ def generate(cfg, t0_s, t1_s, kwh_so_far, zone, plan=None, used_wh=None):
         if end == cyc_end:
             used, rem = 0, 0
             cyc_end = next_cycle_start(end, plan.meter_date, zone)
-        elif load:
+        elif load and plan.continuous:  # "hold": the counter moves only with measured energy
             e = load * (end - t) + rem
             used += e // 3600
             rem = e % 3600
