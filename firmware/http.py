@@ -193,7 +193,9 @@ class Client:
         self.log = log
         self.gzip = gzip
         self.bufsize = bufsize
-        self._buf = None  # the preallocated socket buffer, lent to one Response at a time
+        # the socket buffer, lent to one Response at a time; allocated now, before a fetch
+        # fills (and fragments) the heap
+        self._buf = bytearray(bufsize)
         self._ctx = None
 
     def close(self):

@@ -93,10 +93,19 @@ class Schedule:
         time, and four arrays growing in turn fragment a small heap (a 7-day 15-minute fetch
         needed 16 KB more heap that way); add() then fills the room without reallocating."""
         k = len(self.starts)
-        for attr, size in (("starts", 4), ("prices", 4), ("name_idx", 1), ("flags", 1)):
-            a = getattr(self, attr)
-            a.extend(bytearray(size * n) if size == 1 else array("i", bytes(4 * n)))
-            a[k:] = a[:0]  # the length shrinks back; the capacity stays (on MicroPython)
+        # array("i", range(m)) is allocated at its final size, without a temporary; the
+        # slice assignments copy the content, then shrink the length back: the capacity stays
+        # (on MicroPython)
+        for attr in ("starts", "prices"):
+            a = array("i", range(k + n))
+            a[:k] = getattr(self, attr)
+            a[k:] = array("i")
+            setattr(self, attr, a)
+        for attr in ("name_idx", "flags"):
+            b = bytearray(k + n)
+            b[:k] = getattr(self, attr)
+            b[k:] = b""
+            setattr(self, attr, b)
 
     def _name_index(self, name):
         if not name:

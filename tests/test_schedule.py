@@ -365,3 +365,23 @@ def test_same_as():
     d = hourly(T0, [1, 2], name="x")
     d.mean_u, d.std_u, d.fetched_s = 5, 6, 7  # window statistics and fetch time: not content
     assert a.same_as(d)
+
+
+def test_reserve_keeps_content_and_preallocates():
+    import gc
+
+    from firmware.compat import MICROPYTHON
+
+    s = hourly(T0, [1, 2], name="x")
+    s.reserve(200)
+    assert len(s) == 2 and list(s.prices) == [1, 2] and s.name_of(1) == "x"
+    assert len(s.starts) == len(s.prices) == len(s.name_idx) == len(s.flags) == 2
+    gc.collect()
+    before = gc.mem_alloc() if MICROPYTHON else 0
+    for k in range(2, 202):
+        s.add(T0 + k * H, T0 + (k + 1) * H, k, "x", k & 1)
+    if MICROPYTHON:  # the arrays were not reallocated: 200 intervals cost (almost) nothing
+        gc.collect()
+        assert gc.mem_alloc() - before < 200, gc.mem_alloc() - before
+    assert len(s) == 202 and s.price_at(T0 + 201 * H) == 201 and s.flags[201] == 1
+    assert s.end_s == T0 + 202 * H and s.name_of(150) == "x"

@@ -12,6 +12,10 @@ Smart Price may answer for the customer's configured "smart tariff" rather than 
 masterTariffId; the schedule then records the tariff the prices are really for (tariff_id), and
 the mismatch is noted in tariff_desc and in state["arcadia.tariff_note"].
 
+Memory: the fetch path loads only this module. CONFIG (the "arcadia.*" settings) lives in
+arcadia_settings and the error-envelope handling in arcadia_errors, both imported on first use;
+the schedule's arrays are reserved before the request, while the heap is least fragmented.
+
 PUBLISH_LOCAL_MIN = 17:00 local. Smart Price is computed from tariff data, so TOU prices for
 the requested window are known any time; for day-ahead dynamic tariffs (CAISO day-ahead results
 come out early afternoon Pacific and utilities publish them later in the afternoon) 17:00 is when
@@ -58,8 +62,6 @@ _PATHS = ("status", "type", "results.*.description", "results.*.masterTariffId",
           "results.*.rateStandardDeviation", "results.*.priceChanges.*",
           "results.*.code", "results.*.message", "results.*.objectName",
           "results.*.propertyName")
-# An error status: the body is small, so take whole results (objects or plain strings).
-_ERR_PATHS = ("status", "type", "results.*")
 
 
 def _cfg(cfg, key):
@@ -99,77 +101,40 @@ def fetch(client, cfg, now_s, state):
     app_id, app_key = _cfg(cfg, "appId"), _cfg(cfg, "appKey")
     if not app_id or not app_key:
         raise AuthError("arcadia: arcadia.appId and arcadia.appKey must be set")
+    s = _new(cfg, now_s)  # its arrays are allocated while the heap is least fragmented
     resp = client.get(url(cfg), params=params(cfg, now_s), auth=("basic", app_id, app_key),
                       headers={"Accept": "application/json"})
     try:
-        if resp.status >= 400:
-            _raise_error_body(resp)
-        return parse(resp, cfg, now_s, state)
+        if resp.status >= 400:  # the error path lives in arcadia_errors (loaded on demand)
+            from .arcadia_errors import raise_error_body
+
+            raise_error_body(resp)
+        return parse(resp, cfg, now_s, state, s)
     finally:
         resp.close()
-
-
-def _error(codes, status, suffix=""):
-    """Typed error from the envelope's error list [(code, message, object, property)]."""
-    if not codes:
-        msg = "arcadia: error response without details"
-        code = ""
-    else:
-        code, message, obj, prop = codes[0]
-        where = ".".join(x for x in (obj, prop) if x)
-        msg = "arcadia: %s: %s%s" % (code or "Error", message or "",
-                                     (" (%s)" % where) if where else "")
-        if len(codes) > 1:
-            msg += " (+%d more)" % (len(codes) - 1)
-    msg += suffix
-    if code == "Unauthorized" or status == 401:
-        return AuthError(msg)
-    return ProviderError(msg)
-
-
-def _raise_error_body(resp):
-    """An HTTP error status: the error envelope as a typed error, else the http HTTPError."""
-    status = resp.status
-    codes = []
-    envelope = False
-    try:
-        for k, v in jsonstream.items(resp, _ERR_PATHS):
-            if k == 0:
-                envelope = v == "error"
-            elif k == 2 and envelope:
-                codes.append(_error_entry(v))
-    except jsonstream.JSONError:
-        envelope = False
-    if envelope:  # typed by its code, but still an HTTP error: keep status and Retry-After
-        e = _error(codes, status, " (HTTP %d)" % status)
-        e.status = status
-        e.retry_after_s = resp.retry_after_s
-        raise e
-    resp.raise_for_status()
-    raise ProviderError("arcadia: HTTP %d" % status)  # raise_for_status did not raise
-
-
-def _error_entry(v):
-    if isinstance(v, dict):
-        return (_s(v.get("code")), _s(v.get("message")), _s(v.get("objectName")),
-                _s(v.get("propertyName")))
-    return ("SystemError", _s(v), "", "")
 
 
 def _s(v):
     return "" if v is None else str(v)
 
 
-def parse(source, cfg, now_s, state):
-    """Stream a Smart Price body (bytes or a response) into a Schedule."""
+def _new(cfg, now_s):
+    """An empty Schedule with room for the largest answer expected (15-minute prices without
+    groupBy), allocated at once: growing the arrays item by item fragments a small heap. The
+    room is transient (the app merges this schedule into a new one)."""
     s = Schedule("arcadia", "USD", "kWh")
     s.fetched_s = now_s
-    # Room for the largest answer expected (15-minute prices without groupBy), allocated at
-    # once: growing the arrays item by item fragments a small heap. The room is transient
-    # (the app merges this schedule into a new one).
     group = _cfg(cfg, "groupBy")
-    hours = _cfg(cfg, "hours") or 48
+    hours = int(_cfg(cfg, "hours") or 48)
     s.reserve(hours * 4 + 2 if group in (None, "none") else hours + 2 if group == "HOUR" else 8)
+    return s
+
+
+def parse(source, cfg, now_s, state, s=None):
+    """Stream a Smart Price body (bytes or a response) into a Schedule (`s`, if given: an
+    empty one from _new)."""
+    if s is None:
+        s = _new(cfg, now_s)
     requested = _cfg(cfg, "masterTariffId")
     status = None
     err = None
@@ -203,7 +168,9 @@ def parse(source, cfg, now_s, state):
     except jsonstream.JSONError as e:
         raise ProviderError("arcadia: bad response: %s" % e)
     if status == "error":
-        raise _error([tuple(c) for c in codes], 200)
+        from .arcadia_errors import error
+
+        raise error([tuple(c) for c in codes], 200)
     if n_changes == 0:
         raise NoData("arcadia: no prices for this tariff/location and window")
     if requested is not None and s.tariff_id and s.tariff_id != _num(requested):
