@@ -637,6 +637,8 @@ def _parse(lx, root, pairs, max_depth, max_token):
                 i += 1
                 if k >= 0:
                     yield (k, v) if pairs else v
+                # what follows a value, as after a scalar below; repeated rather than a helper
+                # because a call per value would have to hand back three locals
                 if not depth:
                     state = _S_END
                 elif i < n and buf[i] == 0x2C:  # the usual ',' (and space) taken here

@@ -36,6 +36,32 @@ def env_int(name):
     return int(v)
 
 
+_TAGS = [0]
+
+
+def unique_tag(prefix):
+    """A tag no other test run uses (servers keep recorded requests and sessions by tag)."""
+    _TAGS[0] += 1
+    return "%s%d_%d" % (prefix, int.from_bytes(os.urandom(3), "little"), _TAGS[0])
+
+
+def loopback_client(timeout_s=10, **kw):
+    """(the http module, a Client on plain sockets) for the loopback servers; skips without
+    the client."""
+    import socket
+
+    try:
+        from firmware import http
+        from firmware.hal import tcp_connect
+    except ImportError as e:
+        skip("http client not available: %s" % e)
+
+    def open_socket(host, port, t):
+        return tcp_connect(socket, host, port, t)
+
+    return http, http.Client(open_socket, timeout_s=timeout_s, **kw)
+
+
 def raises(exc_type, fn, *args, **kw):
     """Call fn and return the exception it raised; fail if it raised nothing or another type."""
     try:

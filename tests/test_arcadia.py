@@ -1,6 +1,5 @@
 # runtimes: cpython micropython
 import json
-import socket
 from binascii import b2a_base64
 
 from firmware.isotime import format_iso, parse_iso
@@ -8,7 +7,7 @@ from firmware.providers import AuthError, NoData, ProviderError, arcadia
 from firmware.schedule import NO_PRICE, price_u
 from firmware.store import Store
 
-from support import TmpDir, env_int, fixture_path, raises, read_fixture
+from support import TmpDir, env_int, fixture_path, loopback_client, raises, read_fixture, unique_tag
 
 FIX = "arcadia/"
 NOW = parse_iso("2025-07-15T09:12:00-07:00")
@@ -238,27 +237,8 @@ def test_missing_credentials():
 
 # -- through the real http client and the loopback fixture server ---------------------------
 
-_TAG = [0]
 
 
-def _uniq():
-    _TAG[0] += 1
-    return "arc%d_%d" % (int.from_bytes(__import__("os").urandom(3), "little"), _TAG[0])
-
-
-def _client():
-    try:
-        from firmware import http
-        from firmware.hal import tcp_connect
-    except ImportError as e:
-        from support import skip
-
-        skip("http client not available: %s" % e)
-
-    def open_socket(host, port, timeout_s):
-        return tcp_connect(socket, host, port, timeout_s)
-
-    return http, http.Client(open_socket, timeout_s=10)
 
 
 def _base(opts):
@@ -305,8 +285,8 @@ def _query(raw):
 
 
 def test_fetch_request_and_parse_over_http():
-    http, client = _client()
-    tag = _uniq()
+    http, client = loopback_client()
+    tag = unique_tag("arc")
     c = cfg(baseUrl=_base("f=arcadia/smart_price_48h_default.json,tag=" + tag),
             masterTariffId=3498765, zipCode="94105", country="US", groupBy="none",
             customerClass="RESIDENTIAL", consumptionAmount=350, pageCount=25)
@@ -328,7 +308,7 @@ def test_fetch_request_and_parse_over_http():
 
 
 def test_fetch_error_envelopes_over_http():
-    http, client = _client()
+    http, client = loopback_client()
     c = cfg(baseUrl=_base("f=arcadia/error_invalid_master_tariff.json,st=404"),
             masterTariffId=-1)
     e = raises(ProviderError, arcadia.fetch, client, c, NOW, {})
@@ -341,7 +321,7 @@ def test_fetch_error_envelopes_over_http():
 def test_error_envelope_keeps_status_and_retry_after():
     # A 429/503 that carries the error envelope is still a rate limit / outage: the app must
     # see the HTTP status and the server's Retry-After (it backs off at least that long).
-    http, client = _client()
+    http, client = loopback_client()
     env = "f=arcadia/error_invalid_master_tariff.json,"
     for opts, status, ra in (("st=429,ra=120", 429, 120), ("st=503,ra=45", 503, 45),
                              ("st=503", 503, None), ("st=404", 404, None)):
@@ -356,7 +336,7 @@ def test_error_envelope_keeps_status_and_retry_after():
 
 
 def test_fetch_http_error_without_envelope():
-    http, client = _client()
+    http, client = loopback_client()
     for opts in ("st=500", "st=503,ra=120", "f=arcadia/smart_price_empty.json,st=502"):
         e = raises(http.HTTPError, arcadia.fetch, client, cfg(baseUrl=_base(opts)), NOW, {})
         assert e.status == int(opts.split("st=")[1][:3])
@@ -364,7 +344,7 @@ def test_fetch_http_error_without_envelope():
 
 
 def test_fetch_empty_and_dst_over_http():
-    http, client = _client()
+    http, client = loopback_client()
     raises(NoData, arcadia.fetch, client, cfg(baseUrl=_base("f=arcadia/smart_price_empty.json")),
            NOW, {})
     s = arcadia.fetch(client, cfg(baseUrl=_base("f=arcadia/smart_price_groupby_hour_7d_dst.json,"
@@ -373,7 +353,7 @@ def test_fetch_empty_and_dst_over_http():
 
 
 def test_fetch_store_reload():
-    http, client = _client()
+    http, client = loopback_client()
     with TmpDir("arc") as d:
         st = Store(d)
         s = arcadia.fetch(client, cfg(baseUrl=_base("f=arcadia/smart_price_48h_default.json")),
@@ -389,7 +369,7 @@ def test_fetch_store_reload():
 
 
 def test_faults_keep_previous_cache():
-    http, client = _client()
+    http, client = loopback_client()
     quick = http.Client(client.open_socket, timeout_s=1)
     small = http.Client(client.open_socket, max_body=20000)
     dst = "f=arcadia/smart_price_groupby_hour_7d_dst.json"
@@ -428,7 +408,7 @@ def test_faults_keep_previous_cache():
 
 
 def test_fetch_tls_wrong_host_is_refused():
-    http, client = _client()
+    http, client = loopback_client()
     import os
 
     ca = os.getenv("WW_CA_DER")

@@ -4,13 +4,12 @@ forecasts, tokens - through the real http client against host_sim/apis/gridx_ser
 
 import gc
 import json
-import socket
 
 from firmware.isotime import parse_iso
 from firmware.providers import AuthError, NoData, ProviderError, gridx
 from firmware.schedule import FLAG_FORECAST, price_u
 
-from support import env_int, fixture_path, raises, read_fixture, skip
+from support import env_int, fixture_path, loopback_client, raises, read_fixture, unique_tag
 
 FIX = "gridx/pricing_2day_dam_hourly_dst.json"
 NOW = parse_iso("2025-11-01T10:00:00-07:00")
@@ -151,25 +150,10 @@ def test_settings_from_customer_info_shapes():
 
 # -- over http --------------------------------------------------------------------------------
 
-_N = [0]
-
-
-def _client():
-    try:
-        from firmware import http
-        from firmware.hal import tcp_connect
-    except ImportError as e:
-        skip("http client not available: %s" % e)
-
-    def open_socket(host, port, timeout_s):
-        return tcp_connect(socket, host, port, timeout_s)
-
-    return http, http.Client(open_socket, timeout_s=10)
 
 
 def _session():
-    _N[0] += 1
-    sid = "gx%d_%d" % (int.from_bytes(__import__("os").urandom(3), "little"), _N[0])
+    sid = unique_tag("gx")
     return "http://127.0.0.1:%d/s/%s" % (env_int("WW_GRIDX_PORT"), sid)
 
 
@@ -197,7 +181,7 @@ def _pcfg(base, **kw):
 
 
 def test_fetch_fixture_verbatim_and_request_parameters():
-    http, client = _client()
+    http, client = loopback_client()
     base = _session()
     _ctl(client, base, "")
     _get_json(client, base + "/_canned?f=gridx/pricing_2day_dam_hourly_dst.json")
@@ -214,7 +198,7 @@ def test_fetch_fixture_verbatim_and_request_parameters():
 
 
 def test_fetch_generated_curves_match_fixture_prices():
-    http, client = _client()
+    http, client = loopback_client()
     base = _session()
     s = gridx.fetch(client, _pcfg(base), NOW, {})
     check_fixture(s)  # the server rebuilt both days (Pacific days, -0700/-0800 offsets)
@@ -233,7 +217,7 @@ def test_fetch_generated_curves_match_fixture_prices():
 
 
 def test_no_data_answers():
-    http, client = _client()
+    http, client = loopback_client()
     base = _session()
     _ctl(client, base, "fail=empty204")
     e = raises(NoData, gridx.fetch, client, _pcfg(base), NOW, {})
@@ -262,7 +246,7 @@ def test_no_data_answers():
 
 
 def test_http_errors_and_bad_bodies():
-    http, client = _client()
+    http, client = loopback_client()
     base = _session()
     _ctl(client, base, "fail=500")
     e = raises(http.HTTPError, gridx.fetch, client, _pcfg(base), NOW, {})
@@ -276,7 +260,7 @@ def test_http_errors_and_bad_bodies():
 
 
 def test_forecast_replaced_by_final():
-    http, client = _client()
+    http, client = loopback_client()
     base = _session()
     cut = parse_iso("2025-11-02T00:00:00-07:00")
     _ctl(client, base, "forecast_from=%d" % cut)
@@ -293,7 +277,7 @@ def test_forecast_replaced_by_final():
 
 
 def test_customer_info_autoconfigure_with_token_cache_and_refresh():
-    http, client = _client()
+    http, client = loopback_client()
     base = _session()
     c = _pcfg(base, clientId="gridx-client", clientSecret="gridx-secret",
               contractId="CONTRACT-1", customerUuid="c0ffee00", ratename="",

@@ -3,12 +3,11 @@
 subscriptions - through the real http client against host_sim/apis/openadr3_server.py."""
 
 import json
-import socket
 
 from firmware.isotime import format_iso, parse_iso
 from firmware.providers import AuthError, NoData, ProviderError, openadr3
 
-from support import env_int, raises, read_fixture, skip
+from support import env_int, loopback_client, raises, read_fixture, unique_tag
 
 START = parse_iso("2025-07-16T07:00:00Z")
 NOW = parse_iso("2025-07-16T00:30:00-07:00")
@@ -84,25 +83,10 @@ def test_poll_delay_is_configurable_and_jittered():
 
 # -- over http --------------------------------------------------------------------------------
 
-_N = [0]
-
-
-def _client():
-    try:
-        from firmware import http
-        from firmware.hal import tcp_connect
-    except ImportError as e:
-        skip("http client not available: %s" % e)
-
-    def open_socket(host, port, timeout_s):
-        return tcp_connect(socket, host, port, timeout_s)
-
-    return http, http.Client(open_socket, timeout_s=10)
 
 
 def _session():
-    _N[0] += 1
-    sid = "oa%d_%d" % (int.from_bytes(__import__("os").urandom(3), "little"), _N[0])
+    sid = unique_tag("oa")
     return "http://127.0.0.1:%d/s/%s" % (env_int("WW_VTN_PORT"), sid)
 
 
@@ -134,7 +118,7 @@ def _reqs(client, base):
 
 
 def test_fetch_fixture_events_with_token_and_parameters():
-    http, client = _client()
+    http, client = loopback_client()
     base = _session()
     st = {}
     s = openadr3.fetch(client, cfg(base, scope="read_all"), NOW, st)
@@ -180,7 +164,7 @@ def test_fetch_fixture_events_with_token_and_parameters():
 
 
 def test_token_expiry_refresh_and_refusal():
-    http, client = _client()
+    http, client = loopback_client()
     base = _session()
     st = {}
     openadr3.fetch(client, cfg(base), NOW, st)
@@ -207,7 +191,7 @@ def test_token_expiry_refresh_and_refusal():
 
 
 def test_paging_and_program_lookup():
-    http, client = _client()
+    http, client = loopback_client()
     base = _session()
     events = [ev("d%d" % i, START + i * 86400, 24, 0.1 + i / 100) for i in range(7)]
     _ctl(client, base, events=events)
@@ -225,7 +209,7 @@ def test_paging_and_program_lookup():
 
 
 def test_overlaps_priority_then_recency_and_removed_events():
-    http, client = _client()
+    http, client = loopback_client()
     base = _session()
     h = 3600
     events = [
@@ -258,7 +242,7 @@ def test_overlaps_priority_then_recency_and_removed_events():
 
 
 def test_vtn_errors():
-    http, client = _client()
+    http, client = loopback_client()
     base = _session()
     st = {}
     openadr3.fetch(client, cfg(base), NOW, st)
@@ -279,7 +263,7 @@ def test_vtn_errors():
 
 
 def test_subscriptions():
-    http, client = _client()
+    http, client = loopback_client()
     base = _session()
     st = {}
     sub = openadr3.create_subscription(client, cfg(base, clientName="plug-7"), NOW, st,

@@ -101,6 +101,17 @@ class Failures:
         return None
 
 
+def common_controls(api, q):
+    """The control-query keys every token-issuing API server shares: queue a failure
+    (fail, count, path), expire every token (expire), set the token lifetime (ttl)."""
+    if "fail" in q:
+        api.fail.add(q["fail"], int(q.get("count", 1)), q.get("path", ""))
+    if q.get("expire"):
+        api.tokens.expire_all()
+    if "ttl" in q:
+        api.tokens.ttl_s = int(q["ttl"])
+
+
 class WallRequest:
     __slots__ = ("method", "path", "query", "headers", "body", "now_s", "feed", "raw_query")
 

@@ -22,7 +22,7 @@ forecast_from=<utc_s>; interval=<minutes> (60 or 15); customer=<json> via POST /
 from firmware.isotime import civil_from_days, format_iso, parse_iso
 from firmware.tz import Zone
 
-from . import JSON, Failures, Tokens, basic_credentials, jbody
+from . import JSON, Failures, Tokens, basic_credentials, common_controls, jbody
 
 PACIFIC = "PST8PDT,M3.2.0,M11.1.0"
 UTILITIES = ("PGE", "SCE")
@@ -83,12 +83,7 @@ class GridXApi:
     def control(self, name, q, arg):
         if name == "customer":
             self.customer = arg
-        if "fail" in q:
-            self.fail.add(q["fail"], int(q.get("count", 1)), q.get("path", ""))
-        if q.get("expire"):
-            self.tokens.expire_all()
-        if "ttl" in q:
-            self.tokens.ttl_s = int(q["ttl"])
+        common_controls(self, q)
         if "forecast_from" in q:
             self.forecast_from_s = int(q["forecast_from"])
         if "interval" in q:

@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl
 from firmware.isotime import format_iso
 from firmware.tz import Zone
 
-from . import FIXTURES, JSON, Failures, Tokens, basic_credentials, jbody
+from . import FIXTURES, JSON, Failures, Tokens, basic_credentials, common_controls, jbody
 
 CLIENT_ID = "ven-plug-001"
 CLIENT_SECRET = "ven-secret"
@@ -66,12 +66,7 @@ class OpenADR3Api:
             self.events = arg
         elif name == "programs":
             self.programs = arg
-        if "fail" in q:
-            self.fail.add(q["fail"], int(q.get("count", 1)), q.get("path", ""))
-        if q.get("expire"):
-            self.tokens.expire_all()
-        if "ttl" in q:
-            self.tokens.ttl_s = int(q["ttl"])
+        common_controls(self, q)
 
     def error_body(self, status):
         return _problem(status, "Simulated failure", "HTTP %d" % status)[2]
