@@ -3,6 +3,7 @@
 import argparse
 import json
 import os
+import re
 import sys
 
 from . import prices
@@ -49,6 +50,16 @@ def _hm(text):
     if not (hh.isdigit() and (mm.isdigit() or mm == "")) or int(hh) > 23 or int(mm or 0) > 59:
         raise argparse.ArgumentTypeError("expected HH:MM, got %r" % text)
     return int(hh) * 60 + int(mm or 0)
+
+
+def _heap(text):
+    """A `micropython -X heapsize=` value: digits, then an optional w (words), k or m."""
+    t = text.strip().lower()
+    m = re.fullmatch(r"([0-9]+)w?[km]?", t)
+    if m is None or int(m.group(1)) == 0:
+        raise argparse.ArgumentTypeError("expected a heap size like 256k, 4m or 110wk, got %r"
+                                         % text)
+    return t
 
 
 def build_parser():
@@ -108,6 +119,13 @@ def build_parser():
     g = p.add_argument_group("run and output")
     g.add_argument("--runtime", choices=("cpython", "micropython", "both"), default=d.runtime,
                    help="interpreter of the plug (default: %(default)s); both = compare")
+    g.add_argument("--mpy-heap", type=_heap, default="4m", metavar="SIZE",
+                   help="heap of the MicroPython plug, as micropython -X heapsize takes it: "
+                        "256k, 4m, or 110wk (110 K words: about an ESP32's free heap in "
+                        "32-bit words) (default: %(default)s)")
+    g.add_argument("--mpy", action="store_true",
+                   help="with the MicroPython runtime: run the firmware precompiled by "
+                        "mpy-cross, as plugctl deploy installs it (needs far less heap)")
     g.add_argument("--sweep", metavar="PARAM=A..B|v1,v2",
                    help="repeat over one parameter (%s)" % ", ".join(sorted(SWEEPABLE)))
     g.add_argument("--out", default="sim_out", help="output directory (default: %(default)s)")
@@ -144,6 +162,8 @@ def options_from(args):
     o.deadline = args.deadline
     o.runtime = args.runtime
     o.time_scale = args.time_scale
+    o.mpy_heap = args.mpy_heap
+    o.mpy = args.mpy
     o.log = args.log
     for item in args.set:
         k, eq, v = item.partition("=")

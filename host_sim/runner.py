@@ -58,6 +58,7 @@ class Options:
         self.keep_flash = False
         self.micropython = os.path.join(ROOT, ".venv", "bin", "micropython")
         self.mpy_heap = "4m"
+        self.mpy = False  # micropython runtime: run the firmware from .mpy, as deployed
         for k, v in kw.items():
             if not hasattr(self, k):
                 raise TypeError("unknown option %s" % k)
@@ -259,6 +260,19 @@ def _run_micropython(opts, dev, emit):
         json.dump(dev, f)
     env = dict(os.environ)
     env["MICROPYPATH"] = ".frozen:" + ROOT
+    mpy_dir = None
+    if opts.mpy:
+        # the firmware as `plugctl deploy` installs it (mpy-cross -O1), searched first: loaded
+        # bytecode needs far less heap than compiling the source at import
+        from tools.plugctl_deploy import build
+
+        mpy_dir = tempfile.mkdtemp(prefix="ww_sim_mpy_")
+        try:
+            build(mpy_dir)
+        except (OSError, ValueError) as e:
+            shutil.rmtree(mpy_dir, ignore_errors=True)
+            raise SimError("cannot precompile the firmware: %s" % e)
+        env["MICROPYPATH"] = ".frozen:%s:%s" % (mpy_dir, ROOT)
     cmd = [exe, "-X", "heapsize=" + opts.mpy_heap, os.path.join(ROOT, "host_sim",
                                                                 "device_main.py"), opt_path]
     try:
@@ -272,6 +286,8 @@ def _run_micropython(opts, dev, emit):
         rc = p.wait()
     finally:
         os.remove(opt_path)
+        if mpy_dir:
+            shutil.rmtree(mpy_dir, ignore_errors=True)
     if rc != 0:
         tail = "\n".join(err.strip().splitlines()[-8:])
         raise SimError("micropython device exited with %d:\n%s" % (rc, tail))

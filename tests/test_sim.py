@@ -241,6 +241,33 @@ def test_both_runtimes_take_identical_decisions():
 
 
 @needs_app
+def test_deployed_mpy_plug_fits_an_esp32_sized_heap():
+    # 110wk = 110 K 32-bit words, scaled to 64-bit words: about the free heap of an ESP32.
+    # From .mpy, as plugctl deploy installs it, the whole app boots, fetches every time and
+    # decides like CPython; the same heap is too small to compile the source at import.
+    base = dict(days=2, start="2019-03-09", hours_per_day=4)
+    a = simulate(Options(runtime="cpython", **base))
+    b = simulate(Options(runtime="micropython", mpy=True, mpy_heap="110wk", **base))
+    assert b.summary["fetch_failures"] == 0 and b.summary["fetches"] == a.summary["fetches"]
+    assert a.decisions() == b.decisions()
+    src = simulate(Options(runtime="micropython", mpy_heap="110wk", **base))
+    assert src.summary["fetch_failures"] == src.summary["fetches"] > 0
+    failed = [e[2] for e in src.events if e[0] == "log" and " fetch: failed" in e[2]]
+    assert failed and "MemoryError" in failed[0], failed[:1]
+
+
+def test_cli_heap_size_takes_what_micropython_takes():
+    from host_sim.__main__ import build_parser
+
+    p = build_parser()
+    assert p.parse_args(["--mpy-heap", "110wk"]).mpy_heap == "110wk"
+    assert p.parse_args(["--mpy-heap", "256K"]).mpy_heap == "256k"
+    for bad in ("0", "1mk", "110kw", "abc"):
+        with pytest.raises(SystemExit):
+            p.parse_args(["--mpy-heap", bad])
+
+
+@needs_app
 def test_outage_shows_the_fallback_ladder():
     o = Options(days=5, start="2019-04-01", cfg={"policy.backup_hours": "01:00-03:00"})
     t0 = simulate_start(o)
