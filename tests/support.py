@@ -62,6 +62,24 @@ def loopback_client(timeout_s=10, **kw):
     return http, http.Client(open_socket, timeout_s=timeout_s, **kw)
 
 
+def response_json(resp):
+    """Read a loopback server's answer to the end through a small buffer, close it, and
+    return its JSON (None for an empty body)."""
+    import json
+
+    try:
+        buf = bytearray()
+        chunk = bytearray(512)
+        while True:
+            n = resp.readinto(chunk)
+            if not n:
+                break
+            buf.extend(chunk[:n])
+    finally:
+        resp.close()
+    return json.loads(bytes(buf)) if buf else None
+
+
 def raises(exc_type, fn, *args, **kw):
     """Call fn and return the exception it raised; fail if it raised nothing or another type."""
     try:

@@ -7,7 +7,16 @@ from firmware.providers import AuthError, NoData, ProviderError, arcadia
 from firmware.schedule import NO_PRICE, price_u
 from firmware.store import Store
 
-from support import TmpDir, env_int, fixture_path, loopback_client, raises, read_fixture, unique_tag
+from support import (
+    TmpDir,
+    env_int,
+    fixture_path,
+    loopback_client,
+    raises,
+    read_fixture,
+    response_json,
+    unique_tag,
+)
 
 FIX = "arcadia/"
 NOW = parse_iso("2025-07-15T09:12:00-07:00")
@@ -246,18 +255,8 @@ def _base(opts):
 
 
 def _recorded(http, client, tag):
-    r = client.get("http://127.0.0.1:%d/_requests/%s" % (env_int("WW_HTTP_PORT"), tag))
-    try:
-        buf = bytearray()
-        chunk = bytearray(512)
-        while True:
-            n = r.readinto(chunk)
-            if not n:
-                break
-            buf.extend(chunk[:n])
-    finally:
-        r.close()
-    return json.loads(bytes(buf))
+    return response_json(client.get("http://127.0.0.1:%d/_requests/%s"
+                                    % (env_int("WW_HTTP_PORT"), tag)))
 
 
 def _unquote(s):

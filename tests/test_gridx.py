@@ -9,7 +9,15 @@ from firmware.isotime import parse_iso
 from firmware.providers import AuthError, NoData, ProviderError, gridx
 from firmware.schedule import FLAG_FORECAST, price_u
 
-from support import env_int, fixture_path, loopback_client, raises, read_fixture, unique_tag
+from support import (
+    env_int,
+    fixture_path,
+    loopback_client,
+    raises,
+    read_fixture,
+    response_json,
+    unique_tag,
+)
 
 FIX = "gridx/pricing_2day_dam_hourly_dst.json"
 NOW = parse_iso("2025-11-01T10:00:00-07:00")
@@ -158,18 +166,7 @@ def _session():
 
 
 def _get_json(client, url):
-    r = client.get(url)
-    try:
-        buf = bytearray()
-        chunk = bytearray(512)
-        while True:
-            n = r.readinto(chunk)
-            if not n:
-                break
-            buf.extend(chunk[:n])
-    finally:
-        r.close()
-    return json.loads(bytes(buf)) if buf else None
+    return response_json(client.get(url))
 
 
 def _ctl(client, base, q):

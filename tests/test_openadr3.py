@@ -7,7 +7,7 @@ import json
 from firmware.isotime import format_iso, parse_iso
 from firmware.providers import AuthError, NoData, ProviderError, openadr3
 
-from support import env_int, loopback_client, raises, read_fixture, unique_tag
+from support import env_int, loopback_client, raises, read_fixture, response_json, unique_tag
 
 START = parse_iso("2025-07-16T07:00:00Z")
 NOW = parse_iso("2025-07-16T00:30:00-07:00")
@@ -91,17 +91,7 @@ def _session():
 
 
 def _read(r):
-    try:
-        buf = bytearray()
-        chunk = bytearray(512)
-        while True:
-            n = r.readinto(chunk)
-            if not n:
-                break
-            buf.extend(chunk[:n])
-    finally:
-        r.close()
-    return json.loads(bytes(buf)) if buf else None
+    return response_json(r)
 
 
 def _ctl(client, base, q="", events=None):
