@@ -213,6 +213,16 @@ def test_deploy_source_builds_py_and_keeps_boot_and_main_as_source(tmp_path):
         assert f.read(1) == b"M"  # mpy header
 
 
+def test_deploy_frozen_copies_entry_points_and_removes_shadowing_copies(tmp_path):
+    built = dep.build(str(tmp_path / "frozen"), frozen=True)
+    assert sorted(p for p, _ in built) == ["boot.py", "main.py"]
+    on_dev = {"firmware/app.mpy": "0" * 64, "plug.mpy": "1" * 64,
+              "main.py": dep.sha256_file(dict(built)["main.py"])}
+    copy, remove, same = dep.plan_copy(built, on_dev)
+    assert [p for p, _ in copy] == ["boot.py"] and same == 1
+    assert remove == ["firmware/app.mpy", "plug.mpy"]
+
+
 def test_e2e_2_config_set_get_and_rejected_values(board):
     out = board.plugctl("config", "set", "override.minutes", "90", "safe_state", "on")
     assert "override.minutes=90" in out and "saved config.json (2 changed)" in out

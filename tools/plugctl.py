@@ -189,7 +189,8 @@ def cmd_deploy(board, a):
     with tempfile.TemporaryDirectory(prefix="plugctl_build_") as tmp:
         out_dir = a.build_dir or tmp
         try:
-            built = deploy_mod.build(out_dir, source=a.source, root=tree, march=a.march)
+            built = deploy_mod.build(out_dir, source=a.source, root=tree, march=a.march,
+                                     frozen=a.frozen)
         except (ValueError, OSError) as e:
             raise PlugctlError(str(e), EXIT_USAGE)
         _deploy(board, a, built)
@@ -213,8 +214,9 @@ def _deploy(board, a, built):
         print("copied  " + dev_path)
     for p in remove:
         print("removed " + p)
+    kind = "frozen image" if a.frozen else "source" if a.source else "mpy"
     print("deploy: %d copied, %d removed, %d unchanged (%s); config and cache kept"
-          % (len(copy), len(remove), same, "source" if a.source else "mpy"))
+          % (len(copy), len(remove), same, kind))
 
 
 def cmd_config(board, a):
@@ -319,6 +321,10 @@ def cmd_rateplan(board, a):
 # -- the table ------------------------------------------------------------------------------------
 def _args_deploy(p):
     p.add_argument("--source", action="store_true", help="copy .py files (debugging) not .mpy")
+    p.add_argument("--frozen", action="store_true",
+                   help="the board runs an image built with manifest.py: copy boot.py and "
+                        "main.py only, and remove firmware/ copies that would shadow the frozen "
+                        "code")
     p.add_argument("--build-dir", help="where to build (default: a temporary directory)")
     p.add_argument("--tree", help="the checkout to deploy (default: the one plugctl is in)")
     p.add_argument("--march", help="mpy-cross -march (only for native code; default bytecode)")

