@@ -16,6 +16,10 @@
   import (as `make test` runs them); compiling costs heap, so this is larger.
 - fetch_store_working_heap_7d_bytes = the .mpy figure minus its imports-only min heap: what
   the fetch itself needs once the code is frozen into flash.
+- fetch_store_min_heap_7d_frozen_bytes, only when WW_FROZEN_MICROPYTHON names a micropython
+  binary with firmware/ frozen in it (a unix port built from a MicroPython checkout with a
+  manifest like manifest.py; no registry ships one, so `make bench` cannot build it): the same
+  bisection with that interpreter, code in its image as on a plug flashed with a frozen build.
 - cache_bytes_per_interval: cache file size / intervals for that schedule. Budget 12.
 - flash_writes_unchanged_fetch: flash writes of a second fetch that brings the same prices
   (must be 0).
@@ -103,6 +107,16 @@ def _compile_mpy(dest):
                                 os.path.join(dirpath, n)], check=True)
 
 
+def _check_frozen(exe):
+    """The interpreter imports firmware.http with nothing on its path but its frozen modules."""
+    p = subprocess.run([exe, "-c", "import firmware.http, firmware.store; print('frozen')"],
+                       cwd="/", env=dict(os.environ, MICROPYPATH=".frozen"),
+                       capture_output=True, text=True)
+    if p.stdout.strip() != "frozen":
+        raise RuntimeError("WW_FROZEN_MICROPYTHON=%s has no frozen firmware package: %s"
+                           % (exe, (p.stderr or p.stdout).strip()[-300:]))
+
+
 def run():
     os.makedirs(GEN_DIR, exist_ok=True)
     path = os.path.join(GEN_DIR, GEN_NAME)
@@ -129,6 +143,14 @@ def run():
         yield {"name": "fetch_store_min_heap_7d_py_bytes", "value": heap, "unit": "B",
                "runtime": "micropython", "imports_only": imports,
                "note": "modules imported from .py source"}
+        frozen = os.getenv("WW_FROZEN_MICROPYTHON")
+        if frozen:
+            _check_frozen(frozen)
+            heap_f = minheap.min_heap([script, base, tmp], env, exe=frozen)
+            imports_f = minheap.min_heap([script, base, tmp, "0"], env, exe=frozen)
+            yield {"name": "fetch_store_min_heap_7d_frozen_bytes", "value": heap_f, "unit": "B",
+                   "runtime": "micropython", "budget": BUDGET_HEAP, "imports_only": imports_f,
+                   "note": "firmware/ frozen into %s" % frozen}
         yield {"name": "fetch_store_working_heap_7d_bytes", "value": heap_mpy - imports_mpy,
                "unit": "B", "runtime": "micropython",
                "note": "min heap of the fetch minus min heap of its imports (.mpy); what frozen "

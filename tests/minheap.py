@@ -26,20 +26,21 @@ def mpy_env(extra=None):
     return env
 
 
-def ok_at(heap, args, env=None, timeout=120):
-    p = subprocess.run([micropython_cmd(), "-X", "heapsize=%d" % heap, *args], cwd=ROOT,
+def ok_at(heap, args, env=None, timeout=120, exe=None):
+    p = subprocess.run([exe or micropython_cmd(), "-X", "heapsize=%d" % heap, *args], cwd=ROOT,
                        env=mpy_env(env), capture_output=True, text=True, timeout=timeout)
     return p.returncode == 0 and p.stdout.strip().endswith("OK"), p.stdout + p.stderr
 
 
-def min_heap(args, env=None, lo=2048, hi=4 << 20, step=256):
-    """Bytes of heap the script needs (to within `step`); raises if it fails even at `hi`."""
-    good, out = ok_at(hi, args, env)
+def min_heap(args, env=None, lo=2048, hi=4 << 20, step=256, exe=None):
+    """Bytes of heap the script needs (to within `step`); raises if it fails even at `hi`.
+    exe: another micropython binary (default: the venv's)."""
+    good, out = ok_at(hi, args, env, exe=exe)
     if not good:
         raise RuntimeError("fails even with %d bytes of heap:\n%s" % (hi, out[-2000:]))
     while hi - lo > step:
         mid = (lo + hi) // 2
-        if ok_at(mid, args, env)[0]:
+        if ok_at(mid, args, env, exe=exe)[0]:
             hi = mid
         else:
             lo = mid
