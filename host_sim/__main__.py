@@ -157,7 +157,10 @@ def options_from(args):
     o.kw = args.kw
     o.hours_per_day = args.hours_per_day
     if args.kwh_per_day is not None:
-        o.hours_per_day = args.kwh_per_day / args.kw
+        o.hours_per_day = args.kwh_per_day / args.kw if args.kw > 0 else 0
+    if not 0 <= o.hours_per_day <= 24:
+        raise SimError("--hours-per-day %g: a day has 24 hours (use --set policy.hours=N with "
+                       "policy.period=rolling for longer periods)" % o.hours_per_day)
     o.block = args.block
     o.deadline = args.deadline
     o.runtime = args.runtime
@@ -173,9 +176,34 @@ def options_from(args):
             o.cfg[k] = json.loads(v)
         except ValueError:
             o.cfg[k] = v
+    _fold_policy(o)
     if args.clock_loss:
         o.clock_loss_s = parse_span(args.clock_loss)
     return o
+
+
+def _fold_policy(o):
+    """--set policy.hours/mode/deadline become the run's policy options, so the summary's
+    target and labels describe what the plug was told (and --set wins, as it does on the plug)."""
+    cfg = o.cfg
+    if "policy.hours" in cfg:
+        try:
+            o.hours_per_day = float(cfg.pop("policy.hours"))
+        except (TypeError, ValueError):
+            raise SimError("--set policy.hours: expected a number of hours")
+    mode = cfg.get("policy.mode")
+    if mode in ("cheapest", "block", "deadline"):
+        del cfg["policy.mode"]
+        o.block = mode == "block"
+        if mode != "deadline":
+            o.deadline = None
+    if "policy.deadline" in cfg:
+        try:
+            o.deadline = _hm(str(cfg.pop("policy.deadline")))
+        except argparse.ArgumentTypeError as e:
+            raise SimError("--set policy.deadline: %s" % e)
+    elif mode == "deadline" and o.deadline is None:
+        raise SimError("--set policy.mode=deadline needs --deadline HH:MM")
 
 
 def add_faults(o, args, t0):

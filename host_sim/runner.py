@@ -90,7 +90,10 @@ def load_series(opts):
     key = (os.path.abspath(path), opts.resolution)
     s = _SERIES_CACHE.get(key)
     if s is None:
-        s = prices.load_csv(path)
+        try:
+            s = prices.load_csv(path)
+        except OSError as e:
+            raise SimError("--prices %s: %s" % (path, e.strerror or e))
         if opts.resolution == "15min":
             s = prices.to_15min(s)
         _SERIES_CACHE[key] = s
@@ -151,6 +154,28 @@ def policy_cfg(opts):
     return cfg
 
 
+def check_settings(opts):
+    """Reject what the plug would silently replace by a default: a bad --set value or policy
+    option would make the run answer a question nobody asked."""
+    from firmware import config
+
+    cfg = policy_cfg(opts)
+    cfg.update(opts.cfg)
+    fields = config.schema()
+    bad = []
+    for name in sorted(cfg):
+        f = fields.get(name)
+        if f is None:
+            bad.append("%s: no such setting" % name)
+            continue
+        try:
+            f.check(cfg[name])
+        except config.ConfigError as e:
+            bad.append(str(e))
+    if bad:
+        raise SimError("plug setting rejected: " + "; ".join(bad))
+
+
 def device_cfg(opts, rule, api):
     """The plug's settings: source, zone, policy, the API object's DEVICE_CONFIG (URLs on its
     HOSTS, credentials, a rate plan: host_sim/apis/ knows provider field names, this module
@@ -163,6 +188,11 @@ def device_cfg(opts, rule, api):
 
 
 def simulate(opts):
+    if opts.days is not None and opts.days < 1:
+        raise SimError("--days %s: at least 1 day" % opts.days)
+    if not opts.kw > 0:
+        raise SimError("--kw %s: the load must draw more than 0 kW" % opts.kw)
+    check_settings(opts)
     path, series = load_series(opts)
     rule, zone, publish = zone_for(opts, path)
     t0, t1 = run_span(opts, series, zone)

@@ -267,6 +267,35 @@ def test_cli_heap_size_takes_what_micropython_takes():
             p.parse_args(["--mpy-heap", bad])
 
 
+@pytest.mark.parametrize("argv, says", [
+    (["--prices", "/nonexistent.csv"], "--prices /nonexistent.csv: No such file"),
+    (["--days", "0"], "--days 0: at least 1 day"),
+    (["--hours-per-day", "30"], "a day has 24 hours"),
+    (["--kw", "-1"], "more than 0 kW"),
+    (["--set", "policy.hours=abc"], "--set policy.hours: expected a number of hours"),
+    (["--set", "policy.bogus=1"], "policy.bogus: no such setting"),
+    (["--set", "policy.off_above=cheap"], "plug setting rejected: policy.off_above"),
+    (["--set", "policy.mode=deadline"], "needs --deadline HH:MM"),
+])
+def test_cli_bad_input_is_one_line_and_exit_2(argv, says, capsys):
+    from host_sim.__main__ import main
+
+    assert main(argv + ["--no-chart", "--days", argv[1] if argv[0] == "--days" else "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("host_sim: error: ") and says in err, err
+
+
+@needs_app
+def test_cli_set_policy_is_the_run_policy_in_the_summary(capsys, tmp_path):
+    from host_sim.__main__ import main
+
+    assert main(["--set", "policy.hours=6", "--days", "2", "--json", "--no-chart",
+                 "--out", str(tmp_path)]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["policy"]["hours_per_day"] == 6
+    assert s["energy_kwh"] == pytest.approx(12.0) and s["target_energy_kwh"] == pytest.approx(12.0)
+
+
 @needs_app
 def test_outage_shows_the_fallback_ladder():
     o = Options(days=5, start="2019-04-01", cfg={"policy.backup_hours": "01:00-03:00"})
