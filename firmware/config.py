@@ -20,10 +20,11 @@ KINDS = ("number", "date", "dropdown", "radiobox", "checkbox", "text", "secret",
 
 
 class Field:
-    __slots__ = ("name", "kind", "default", "lo", "hi", "choices", "unit", "help", "integer")
+    __slots__ = ("name", "kind", "default", "lo", "hi", "choices", "unit", "help", "integer",
+                 "parse", "expect")
 
     def __init__(self, name, kind, default=None, lo=None, hi=None, choices=None, unit="",
-                 help="", integer=False):
+                 help="", integer=False, parse=None, expect=None):
         if kind not in KINDS:
             raise ValueError("unknown field kind " + kind)
         self.name = name
@@ -35,6 +36,10 @@ class Field:
         self.unit = unit
         self.help = help
         self.integer = integer
+        # text with a structure (a price, HH:MM windows, a TZ rule, a URL): parse(value)
+        # raises ValueError for a value the plug could not use; expect says what it takes
+        self.parse = parse
+        self.expect = expect
 
     @property
     def secret(self):
@@ -58,6 +63,8 @@ class Field:
                 ((" to %s" % self.hi) if self.hi else "")
         if k == "flag":
             return "true or false"
+        if self.expect:
+            return self.expect
         return "text" + ((" of at most %d characters" % self.hi) if self.hi else "")
 
     def check(self, value):
@@ -121,11 +128,29 @@ class Field:
                 value = ""
             if not isinstance(value, str) or (self.hi and len(value) > self.hi):
                 raise ValueError
-            return value
         except (ValueError, TypeError):
             shown = mask(value) if self.secret else repr(value)
             raise ConfigError("%s: %s is not allowed; expected %s" % (self.name, shown,
                                                                        self.allowed()))
+        if self.parse is not None and value.strip():
+            try:
+                self.parse(value)
+            except ValueError as e:  # ConfigError too; the parsers often name the field
+                why = str(e)
+                if isinstance(e, ConfigError) and "; expected " in why:
+                    raise  # already the whole message
+                if why.startswith(self.name + ": "):
+                    why = why[len(self.name) + 2:]
+                raise ConfigError("%s: %r is not allowed (%s); expected %s"
+                                  % (self.name, value, why, self.allowed()))
+        return value
+
+
+def parse_url(value):
+    """Field.parse for a base URL: http(s)://host[:port][/path]."""
+    from .http import split_url
+
+    split_url(value)
 
 
 def mask(value):

@@ -8,6 +8,22 @@ from .config import ConfigError, Field
 from .schedule import price_u
 from .windows import parse_hm, parse_windows
 
+_PRICE = "a price per kWh like 0.25, or empty for no limit"
+_WINDOWS = "local windows HH:MM-HH:MM, comma separated (e.g. 06:00-07:00,18:00-19:00), or empty"
+
+
+def _price(text):
+    try:
+        price_u(text)
+    except ValueError:
+        raise ValueError("not a price")
+
+
+def _one_window(text):
+    if len(parse_windows(text, "policy.window")) != 1:
+        raise ValueError("one window expected")
+
+
 MODES = ("cheapest", "block", "deadline", "limits")
 PERIODS = ("day", "window", "rolling")
 RELATIVE = ("none", "below_mean", "percentile")
@@ -21,17 +37,21 @@ CONFIG = (
     Field("policy.period", "dropdown", "day", choices=PERIODS,
           help="day (local), window (policy.window) or rolling (policy.rolling_hours from now)"),
     Field("policy.window", "text", "22:00-07:00", hi=16,
-          help="local HH:MM-HH:MM window for period=window (may cross midnight)"),
+          help="local HH:MM-HH:MM window for period=window (may cross midnight)",
+          parse=lambda v: _one_window(v), expect="one local window HH:MM-HH:MM"),
     Field("policy.rolling_hours", "number", 24, lo=1, hi=168, integer=True, unit="h",
           help="length of a rolling period"),
-    Field("policy.deadline", "text", "07:00", hi=5, help="local HH:MM for mode=deadline"),
+    Field("policy.deadline", "text", "07:00", hi=5, help="local HH:MM for mode=deadline",
+          parse=lambda v: parse_hm(v, "policy.deadline"), expect="a local time HH:MM"),
     Field("policy.energy_kwh", "number", 0, lo=0, hi=1000, unit="kWh",
           help="deadline mode: energy needed (with policy.load_kw; 0 = use policy.hours)"),
     Field("policy.load_kw", "number", 0, lo=0, hi=100, unit="kW", help="power of the load"),
     Field("policy.on_below", "text", "", hi=16,
-          help="always on at or below this price (currency/kWh); empty = no limit"),
+          help="always on at or below this price (currency/kWh); empty = no limit",
+          parse=lambda v: _price(v), expect=_PRICE),
     Field("policy.off_above", "text", "", hi=16,
-          help="never on above this price (currency/kWh); empty = no limit"),
+          help="never on above this price (currency/kWh); empty = no limit",
+          parse=lambda v: _price(v), expect=_PRICE),
     Field("policy.relative", "dropdown", "none", choices=RELATIVE,
           help="also on below the period mean, or at or below policy.percentile"),
     Field("policy.percentile", "number", 25, lo=0, hi=100, integer=True, unit="%"),
@@ -40,10 +60,13 @@ CONFIG = (
     Field("policy.max_switches", "number", 0, lo=0, hi=1000, integer=True,
           help="relay changes per local day; 0 = unlimited"),
     Field("policy.forced_on", "text", "", hi=64,
-          help="local windows always on, e.g. 06:00-07:00,18:00-19:00"),
-    Field("policy.forced_off", "text", "", hi=64, help="local windows always off"),
+          help="local windows always on, e.g. 06:00-07:00,18:00-19:00",
+          parse=lambda v: parse_windows(v, "policy.forced_on"), expect=_WINDOWS),
+    Field("policy.forced_off", "text", "", hi=64, help="local windows always off",
+          parse=lambda v: parse_windows(v, "policy.forced_off"), expect=_WINDOWS),
     Field("policy.backup_hours", "text", "", hi=64,
-          help="local windows on when no price is known, e.g. 01:00-05:00"),
+          help="local windows on when no price is known, e.g. 01:00-05:00",
+          parse=lambda v: parse_windows(v, "policy.backup_hours"), expect=_WINDOWS),
 )
 
 _FIELDS = {}

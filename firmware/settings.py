@@ -7,11 +7,13 @@ from . import config, planner
 from .config import Field
 from .fetcher import CONFIG as _FETCH_CONFIG
 from .providers import SOURCES
+from .tz import Zone
 
 CONFIG = (
     Field("source", "dropdown", "arcadia", choices=SOURCES, help="price source"),
     Field("tz", "text", "PST8PDT,M3.2.0,M11.1.0", hi=64,
-          help="POSIX TZ rule for local days, e.g. CET-1CEST,M3.5.0,M10.5.0/3"),
+          help="POSIX TZ rule for local days, e.g. CET-1CEST,M3.5.0,M10.5.0/3",
+          parse=lambda v: Zone(v), expect="a POSIX TZ rule such as CET-1CEST,M3.5.0,M10.5.0/3"),
     Field("safe_state", "radiobox", "off", choices=("off", "on"),
           help="load state while the clock is not valid, and after a crash"),
     Field("relay.inverted", "flag", False,

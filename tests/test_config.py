@@ -93,3 +93,37 @@ def test_schema_gathers_every_module_that_imports():
     assert "source" in f and "policy.hours" in f and "wifi.password" in f
     assert f["wifi.password"].secret
     assert config.MISSING == [], config.MISSING
+
+
+def test_structured_text_is_parsed_when_set_not_when_used():
+    # A value the plug could not use is refused at plug.set()/config.json load, with the
+    # parser's reason and what the field takes; it never reaches the planner or a provider.
+    f = config.schema()
+    cases = (
+        ("policy.off_above", "cheap", "(not a price); expected a price per kWh"),
+        ("policy.forced_on", "25:00-26:00",
+         "('25:00' is not a time of day); expected local windows"),
+        ("policy.deadline", "7", "('7' is not HH:MM); expected a local time HH:MM"),
+        ("tz", "bogus", "(bad TZ rule 'bogus' at 5); expected a POSIX TZ rule"),
+        ("arcadia.baseUrl", "ftp://x", "expected an http(s) URL"),
+        ("rateplan.tou", "x", "rateplan.tou: 'x' is not allowed; expected 'name price months"),
+        ("rateplan.holidays", "13-45", "rateplan.holidays: '13-45' is not allowed"),
+        ("rateplan.holidays", "02-30", "rateplan.holidays: '02-30' is not allowed"),
+        ("rateplan.tiers", "a:b", "rateplan.tiers: 'a:b' is not allowed"),
+    )
+    for name, bad, says in cases:
+        msg = str(raises(config.ConfigError, f[name].check, bad))
+        assert msg.startswith(name + ": ") and says in msg, msg
+        assert msg.count(name) == 1 or name == "rateplan.tou", msg  # named once, up front
+    good = (("policy.off_above", "0.40"), ("policy.on_below", "-0.05"), ("policy.on_below", ""),
+            ("policy.forced_on", "06:00-07:00, 22:00-01:00"), ("policy.window", "22:00-07:00"),
+            ("tz", "CET-1CEST,M3.5.0,M10.5.0/3"), ("arcadia.baseUrl", "http://127.0.0.1:8080/x"),
+            ("rateplan.holidays", "02-29,2025-12-25"), ("rateplan.tiers", "100:0.012,0:0.2"))
+    for name, v in good:
+        assert f[name].check(v) == v
+    with TmpDir("cfgparse") as root:
+        with open(root + "/config.json", "w") as fh:
+            fh.write('{"tz": "bogus", "policy.forced_on": "06:00-07:00"}')
+        cfg, warnings = config.load(root, f)
+        assert cfg["tz"] == f["tz"].default and cfg["policy.forced_on"] == "06:00-07:00"
+        assert len(warnings) == 1 and warnings[0].startswith("tz: 'bogus' is not allowed")

@@ -3,7 +3,7 @@ that fetching prices does not load the config module and these help texts: the s
 needed at boot and by plugctl, not on the fetch path. arcadia.CONFIG imports this on first use.
 """
 
-from ..config import Field
+from ..config import Field, parse_url
 
 DEFAULT_BASE = "https://api.genability.com"
 GROUP_BY = ("none", "HOUR", "DAY", "MONTH", "YEAR")
@@ -11,7 +11,8 @@ GROUP_BY = ("none", "HOUR", "DAY", "MONTH", "YEAR")
 CONFIG = (
     Field("arcadia.appId", "text", "", hi=64, help="Arcadia/Genability application id"),
     Field("arcadia.appKey", "secret", "", hi=128, help="Arcadia/Genability application key"),
-    Field("arcadia.baseUrl", "text", DEFAULT_BASE, hi=128, help="API base URL"),
+    Field("arcadia.baseUrl", "text", DEFAULT_BASE, hi=128, help="API base URL",
+          parse=parse_url, expect="an http(s) URL"),
     Field("arcadia.masterTariffId", "number", None, lo=1, hi=2147483647, integer=True,
           help="tariff to price (its smart tariff may be used); empty = by location"),
     Field("arcadia.zipCode", "text", "", hi=16, help="ZIP code (US)"),

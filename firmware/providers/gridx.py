@@ -32,7 +32,7 @@ else the first that has both. Values are taken as GridX getPricing parameter val
 """
 
 from .. import jsonstream
-from ..config import Field
+from ..config import Field, parse_url
 from ..isotime import TimeFormatError, civil_from_days, parse_iso
 from ..schedule import FLAG_FORECAST, Schedule, price_u
 from . import NoData, ProviderError
@@ -59,8 +59,10 @@ CONFIG = (
     Field("gridx.market", "text", "DAM", hi=8, help="market (only DAM is accepted)"),
     Field("gridx.program", "text", "CalFUSE", hi=16, help="program (only CalFUSE is accepted)"),
     Field("gridx.stage", "flag", False, help="use the stage (test) service"),
-    Field("gridx.productionUrl", "text", PRODUCTION, hi=160, help="getPricing URL, production"),
-    Field("gridx.stageUrl", "text", "", hi=160, help="getPricing URL, stage; empty = utility's"),
+    Field("gridx.productionUrl", "text", PRODUCTION, hi=160, help="getPricing URL, production",
+          parse=parse_url, expect="an http(s) URL"),
+    Field("gridx.stageUrl", "text", "", hi=160, help="getPricing URL, stage; empty = utility's",
+          parse=parse_url, expect="an http(s) URL"),
     Field("gridx.days", "number", 2, lo=1, hi=MAX_DAYS, integer=True, unit="days",
           help="local days requested from today (2 = today + tomorrow)"),
     Field("gridx.publishMin", "number", None, lo=0, hi=1439, integer=True, unit="min",
@@ -70,7 +72,8 @@ CONFIG = (
     Field("gridx.contractId", "text", "", hi=64, help="Customer Info X-Contract-Id"),
     Field("gridx.customerUuid", "text", "", hi=64, help="Customer Info X-Customer-Uuid"),
     Field("gridx.customerUrl", "text", CUSTOMER_URL, hi=160,
-          help="Customer Info base URL (token at /auth/token, account at /customer/info)"),
+          help="Customer Info base URL (token at /auth/token, account at /customer/info)",
+          parse=parse_url, expect="an http(s) URL"),
 )
 
 _CODE = 0

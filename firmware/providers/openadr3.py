@@ -26,7 +26,7 @@ and create_subscription() are for deployments where a callback URL is reachable.
 """
 
 from .. import jsonstream
-from ..config import Field
+from ..config import Field, parse_url
 from ..isotime import TimeFormatError, parse_duration, parse_iso
 from ..oauth import Credentials, bearer_request
 from ..schedule import Schedule, price_u
@@ -40,8 +40,10 @@ _MAX_INTERVAL_S = 31 * 86400  # P9999Y ("forever") is clipped to a month
 
 CONFIG = (
     Field("openadr3.baseUrl", "text", "", hi=160,
-          help="VTN root, e.g. https://openadr-vtn.gridx.com/v1"),
-    Field("openadr3.tokenUrl", "text", "", hi=160, help="token URL; empty = baseUrl/auth/token"),
+          help="VTN root, e.g. https://openadr-vtn.gridx.com/v1",
+          parse=parse_url, expect="an http(s) URL"),
+    Field("openadr3.tokenUrl", "text", "", hi=160, help="token URL; empty = baseUrl/auth/token",
+          parse=parse_url, expect="an http(s) URL"),
     Field("openadr3.clientId", "text", "", hi=128, help="VEN client id"),
     Field("openadr3.clientSecret", "secret", "", hi=256, help="VEN client secret"),
     Field("openadr3.tokenAuth", "radiobox", "form", choices=("form", "basic"),

@@ -47,13 +47,18 @@ CONFIG = (
     Field("rateplan.id", "text", "", hi=64, help="supplier/rate plan id (from the import)"),
     Field("rateplan.name", "text", "", hi=80, help="rate plan name, for display"),
     Field("rateplan.currency", "text", "USD", hi=8, help="currency of every price"),
-    Field("rateplan.price", "text", "0", hi=16, help="price per kWh where no TOU period applies"),
+    Field("rateplan.price", "text", "0", hi=16, help="price per kWh where no TOU period applies",
+          parse=lambda v: _price(v), expect="a price per kWh like 0.25"),
     Field("rateplan.tou", "text", "", hi=600,
-          help="TOU periods 'name price months days HH:MM-HH:MM; ...' (first match wins)"),
-    Field("rateplan.holidays", "text", "", hi=400, help="holidays MM-DD or YYYY-MM-DD, comma"),
+          help="TOU periods 'name price months days HH:MM-HH:MM; ...' (first match wins)",
+          parse=lambda v: parse_tou(v)),
+    Field("rateplan.holidays", "text", "", hi=400, help="holidays MM-DD or YYYY-MM-DD, comma",
+          parse=lambda v: parse_holidays(v)),
     Field("rateplan.tiers", "text", "", hi=200,
-          help="usage tiers 'upto_kWh:price,...' per billing cycle; upto 0 = unbounded"),
-    Field("rateplan.base", "text", "", hi=200, help="base-charge tiers 'upto_kWh:charge,...'"),
+          help="usage tiers 'upto_kWh:price,...' per billing cycle; upto 0 = unbounded",
+          parse=lambda v: parse_tiers(v)),
+    Field("rateplan.base", "text", "", hi=200, help="base-charge tiers 'upto_kWh:charge,...'",
+          parse=lambda v: parse_tiers(v, "rateplan.base")),
     Field("rateplan.meterDate", "number", 1, lo=1, hi=29, integer=True,
           help="day of the month each billing cycle starts"),
     Field("rateplan.load_kw", "number", 1.0, lo=0, hi=50, unit="kW",
@@ -69,6 +74,13 @@ CONFIG = (
     Field("rateplan.billSettings", "text", "", hi=400,
           help="supplier bill settings (JSON, informational, from the import)"),
 )
+
+def _price(text):
+    try:
+        price_u(text)
+    except ValueError:
+        raise ValueError("not a price")
+
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAY_ALL = 0x7F
@@ -206,11 +218,15 @@ def parse_holidays(text):
         parts = h.split("-")
         try:
             if len(parts) == 2 and len(h) == 5:
-                out.append((0, int(parts[0]), int(parts[1])))
+                y, m, d = 0, int(parts[0]), int(parts[1])
             elif len(parts) == 3 and len(h) == 10:
-                out.append((int(parts[0]), int(parts[1]), int(parts[2])))
+                y, m, d = int(parts[0]), int(parts[1]), int(parts[2])
             else:
                 raise ValueError
+            # a yearly holiday may be Feb 29 (it then only falls in leap years)
+            if not (1 <= m <= 12 and 1 <= d <= days_in_month(y or 2000, m)):
+                raise ValueError
+            out.append((y, m, d))
         except ValueError:
             raise _err("rateplan.holidays", h, "MM-DD or YYYY-MM-DD, comma-separated")
     return out
