@@ -92,7 +92,11 @@ def status_lines(p):
     else:
         out.append("fetch:  none recorded")
     out.append("wifi:   %s" % wifi_state(p))
-    out.append("heap:   %d bytes free" % mem_free())
+    import gc
+
+    gc.collect()  # what is free for the app, not what garbage happens to be lying around
+    free = mem_free()
+    out.append("heap:   %s" % (("%d bytes free" % free) if free >= 0 else "not known here"))
     warnings = list(p.warnings)
     for w in snap.get("config_warnings") or ():
         if w not in warnings:

@@ -87,6 +87,14 @@ def test_status_from_flash_cache_and_snapshot():
         text = "\n".join(p.status_lines())
         assert "app not running" in text and "cache:  empty" in text
         assert "relay:  unknown" in text
+        heap = [ln for ln in text.splitlines() if ln.startswith("heap:")]
+        import gc
+
+        if hasattr(gc, "mem_free"):  # MicroPython: after a collection, a plausible free heap
+            free = int(heap[0].split()[1])
+            assert 0 < free < 64 << 20, heap
+        else:  # CPython has no heap figure to give
+            assert heap == ["heap:   not known here"], heap
         cache(root)
         with open(root + "/status.json", "w") as f:
             json.dump({"relay_on": True, "reason": "cheapest 4 h", "relay_since_s": T0 - 60,
