@@ -123,6 +123,9 @@ def build_parser():
                    help="heap of the MicroPython plug, as micropython -X heapsize takes it: "
                         "256k, 4m, or 110wk (110 K words: about an ESP32's free heap in "
                         "32-bit words) (default: %(default)s)")
+    g.add_argument("--micropython", metavar="PATH",
+                   help="the MicroPython binary for --runtime micropython (default: the venv's "
+                        "unix port); e.g. a unix port built with firmware/ frozen")
     g.add_argument("--mpy", action="store_true",
                    help="with the MicroPython runtime: run the firmware precompiled by "
                         "mpy-cross, as plugctl deploy installs it (needs far less heap)")
@@ -167,6 +170,8 @@ def options_from(args):
     o.time_scale = args.time_scale
     o.mpy_heap = args.mpy_heap
     o.mpy = args.mpy
+    if args.micropython:
+        o.micropython = os.path.abspath(args.micropython)
     o.log = args.log
     for item in args.set:
         k, eq, v = item.partition("=")

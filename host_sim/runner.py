@@ -284,7 +284,8 @@ def _cpu_s():
 def _run_micropython(opts, dev, emit):
     exe = opts.micropython
     if not os.path.exists(exe):
-        raise SimError("MicroPython unix port not found at %s (make venv)" % exe)
+        raise SimError("MicroPython unix port not found at %s%s" % (
+            exe, " (make venv)" if exe == Options().micropython else ""))
     fd, opt_path = tempfile.mkstemp(suffix=".json", prefix="ww_sim_")
     with os.fdopen(fd, "w") as f:
         json.dump(dev, f)

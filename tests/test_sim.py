@@ -276,6 +276,8 @@ def test_cli_heap_size_takes_what_micropython_takes():
     (["--set", "policy.bogus=1"], "policy.bogus: no such setting"),
     (["--set", "policy.off_above=cheap"], "plug setting rejected: policy.off_above"),
     (["--set", "policy.mode=deadline"], "needs --deadline HH:MM"),
+    (["--runtime", "micropython", "--micropython", "/nonexistent/mp"],
+     "MicroPython unix port not found at /nonexistent/mp"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_2(argv, says, capsys):
     from host_sim.__main__ import main
