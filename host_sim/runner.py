@@ -291,23 +291,29 @@ def _run_micropython(opts, dev, emit):
         json.dump(dev, f)
     env = dict(os.environ)
     env["MICROPYPATH"] = ".frozen:" + ROOT
+    main = [os.path.join(ROOT, "host_sim", "device_main.py")]
+    cwd = ROOT
     mpy_dir = None
     if opts.mpy:
-        # the firmware as `plugctl deploy` installs it (mpy-cross -O1), searched first: loaded
-        # bytecode needs far less heap than compiling the source at import
+        # Everything the simulated board runs, precompiled (mpy-cross -O1) so that its heap
+        # holds what a plug's would: firmware/ as `plugctl deploy` installs it (after .frozen
+        # on the path: a binary with firmware/ frozen keeps using it), and the board's own
+        # device_main and simhal. `-m` puts the cwd first on the path: it holds only those.
         from tools.plugctl_deploy import build
 
         mpy_dir = tempfile.mkdtemp(prefix="ww_sim_mpy_")
         try:
-            build(mpy_dir)
+            build(os.path.join(mpy_dir, "fw"))
+            _compile_device_side(os.path.join(mpy_dir, "board"))
         except (OSError, ValueError) as e:
             shutil.rmtree(mpy_dir, ignore_errors=True)
             raise SimError("cannot precompile the firmware: %s" % e)
-        env["MICROPYPATH"] = ".frozen:%s:%s" % (mpy_dir, ROOT)
-    cmd = [exe, "-X", "heapsize=" + opts.mpy_heap, os.path.join(ROOT, "host_sim",
-                                                                "device_main.py"), opt_path]
+        env["MICROPYPATH"] = ".frozen:%s:%s" % (os.path.join(mpy_dir, "fw"), ROOT)
+        main = ["-m", "host_sim.device_main"]
+        cwd = os.path.join(mpy_dir, "board")
+    cmd = [exe, "-X", "heapsize=" + opts.mpy_heap] + main + [opt_path]
     try:
-        p = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+        p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
         for line in p.stdout:
             line = line.strip()
@@ -322,6 +328,19 @@ def _run_micropython(opts, dev, emit):
     if rc != 0:
         tail = "\n".join(err.strip().splitlines()[-8:])
         raise SimError("micropython device exited with %d:\n%s" % (rc, tail))
+
+
+def _compile_device_side(mpy_dir):
+    from tools.plugctl_deploy import mpy_cross_exe
+
+    os.makedirs(os.path.join(mpy_dir, "host_sim"), exist_ok=True)
+    for name in ("__init__", "simhal", "device_main"):
+        p = subprocess.run([mpy_cross_exe(), "-O1", "-s", "host_sim/%s.py" % name, "-o",
+                            os.path.join(mpy_dir, "host_sim", name + ".mpy"),
+                            os.path.join(ROOT, "host_sim", name + ".py")],
+                           capture_output=True, text=True)
+        if p.returncode != 0:
+            raise ValueError((p.stderr or p.stdout).strip()[-300:])
 
 
 def money(cost_us, watts):
