@@ -32,8 +32,10 @@ READY = b"\x1b[ww-flash-mounted]\r\n"  # printed by flash_boot.py, never forward
 
 
 def micropython_exe():
-    exe = os.path.join(os.path.dirname(sys.executable), "micropython")
-    return exe if os.path.exists(exe) else "micropython"
+    sys.path.insert(0, HERE)
+    from minheap import micropython_cmd
+
+    return micropython_cmd()
 
 
 def blank_image(path, blocks=256, block_size=4096):

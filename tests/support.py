@@ -80,6 +80,23 @@ def response_json(resp):
     return json.loads(bytes(buf)) if buf else None
 
 
+def needs_tls():
+    """Skip where this interpreter cannot do TLS (a MicroPython built without ssl)."""
+    try:
+        import ssl  # noqa: F401
+    except ImportError:
+        skip("no ssl module in this interpreter")
+
+
+def loopback_ca():
+    """The loopback servers' test CA (DER) for https tests; skips without TLS or servers."""
+    needs_tls()
+    v = os.getenv("WW_CA_DER")
+    if not v:
+        skip("WW_CA_DER not set: loopback servers not running")
+    return v
+
+
 def raises(exc_type, fn, *args, **kw):
     """Call fn and return the exception it raised; fail if it raised nothing or another type."""
     try:

@@ -11,6 +11,7 @@ from support import (
     TmpDir,
     env_int,
     fixture_path,
+    loopback_ca,
     loopback_client,
     raises,
     read_fixture,
@@ -408,13 +409,7 @@ def test_faults_keep_previous_cache():
 
 def test_fetch_tls_wrong_host_is_refused():
     http, client = loopback_client()
-    import os
-
-    ca = os.getenv("WW_CA_DER")
-    if not ca:
-        from support import skip
-
-        skip("no test CA")
+    ca = loopback_ca()
     tls = http.Client(client.open_socket, ca_file=ca, timeout_s=10)
     ok = cfg(baseUrl="https://localhost:%d/x/f=arcadia/smart_price_48h_default.json"
              % env_int("WW_HTTPS_PORT"))

@@ -13,7 +13,7 @@ from firmware import VERSION, http
 from firmware.compat import ticks_diff, ticks_ms
 from firmware.hal import tcp_connect
 
-from support import env_int, fixture_path, raises, read_fixture, skip
+from support import env_int, fixture_path, loopback_ca, needs_tls, raises, read_fixture
 
 _N = [0]
 
@@ -263,10 +263,7 @@ def test_gzip_decoded_on_the_fly():
 
 # -- HTTPS --------------------------------------------------------------------------------------
 def _ca():
-    v = os.getenv("WW_CA_DER")
-    if not v:
-        skip("WW_CA_DER not set: loopback servers not running")
-    return v
+    return loopback_ca()
 
 
 def test_https_verified_by_name_and_by_ip():
@@ -290,6 +287,7 @@ def test_https_wrong_host_name_is_a_tls_error():
 
 
 def test_https_without_ca_is_a_tls_error():
+    needs_tls()  # else the TLSError would only say that ssl is missing
     raises(http.TLSError, _client().get,
            _url("", port_env="WW_HTTPS_PORT", scheme="https", host="localhost"))
     raises(http.TLSError, _client(ca_file="/nonexistent/ca.der").get,
@@ -297,6 +295,7 @@ def test_https_without_ca_is_a_tls_error():
 
 
 def test_https_verify_false_works_and_logs():
+    needs_tls()
     log = _Log()
     c = _client(verify=False, log=log)
     r = c.get(_url("", port_env="WW_HTTPS_BADHOST_PORT", scheme="https", host="localhost"))
