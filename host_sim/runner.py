@@ -56,7 +56,10 @@ class Options:
         self.log = False
         self.progress = None  # callable(fraction, text) or None
         self.keep_flash = False
-        self.micropython = os.path.join(ROOT, ".venv", "bin", "micropython")
+        # the MicroPython unix port of --runtime micropython: $WW_MICROPYTHON (as in the
+        # tests), else the venv's
+        self.micropython = os.getenv("WW_MICROPYTHON") or os.path.join(ROOT, ".venv", "bin",
+                                                                        "micropython")
         self.mpy_heap = "4m"
         self.mpy = False  # micropython runtime: run the firmware from .mpy, as deployed
         for k, v in kw.items():

@@ -83,8 +83,9 @@ def measure(mode="cheapest"):
 
 
 def _micropython():
-    exe = os.path.join(os.path.dirname(sys.executable), "micropython")
-    return exe if os.path.exists(exe) else "micropython"
+    import minheap
+
+    return minheap.micropython_cmd()
 
 
 def run():
