@@ -238,7 +238,9 @@ class App:
         if self.persist:
             run = flashstate.load_run(hal.root)
             if run is not None:  # a period that is over is reset by the first count
-                self.state.ran_period_s, self.state.ran_s = run
+                self.state.ran_period_s, self.state.ran_s = run[0], run[1]
+                if run[2] is not None:  # a started block is finished, not re-planned
+                    self.state.block_start_s, self.state.block_end_s = run[2]
                 self._saved_run = run
         self.booted = True
         self._settle(now)
@@ -332,11 +334,9 @@ class App:
         metering chip's reading to the rate plan's counter; keep the on-time on flash."""
         st = self.state
         planner.count_run(st, self.policy, now, self.zone)
-        run = (st.ran_period_s, st.ran_s)
-        if run != self._saved_run:
-            self._saved_run = run
-            if self.persist:
-                flashstate.save_run(self.hal.root, run[0], run[1])
+        if self.policy.mode == "block":
+            planner.note_started_block(st, now)
+        self._save_run()
         meter = getattr(self.hal, "meter", None)
         if meter is not None and self.clock_trusted:
             rp = self._rateplan_module()
@@ -348,6 +348,15 @@ class App:
                     return
                 rp.add_meter_reading(self.provider_state, self.cfg, now, kwh, self.zone)
 
+    def _save_run(self):
+        st = self.state
+        block = None if st.block_start_s is None else (st.block_start_s, st.block_end_s)
+        run = (st.ran_period_s, st.ran_s, block)
+        if run != self._saved_run:
+            self._saved_run = run
+            if self.persist:
+                flashstate.save_run(self.hal.root, run[0], run[1], block)
+
     def _replan(self, now):
         day_start = self.zone.day_start(now)
         if self._day_end_s is not None and now >= self._day_end_s:
@@ -358,6 +367,7 @@ class App:
             sched.drop_before(day_start - KEEP_HISTORY_S)
         self.plan = planner.plan(sched, self.policy, now, self.state, self.zone,
                                  self._rate_plan(now))
+        self._save_run()  # plan() records a block once it has started
         self._dirty = False
 
     def _rateplan_module(self):

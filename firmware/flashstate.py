@@ -4,9 +4,11 @@
                    (written only when it changes: relay, reason, fetch outcome, override)
     log.txt        INFO+ log lines; renamed to log.txt.1 past LOG_FILE_MAX bytes (two files max)
     override.json  {"on": bool, "until_s": int}: a timed override survives a restart
-    run.json       {"period_s": int, "ran_s": int}: the load's measured on-time in the current
-                   planning period (planner.count_run), so a power cut does not make the
-                   planner buy the hours already run a second time (written when it grows)
+    run.json       {"period_s": int, "ran_s": int, "block": [start_s, end_s]}: the load's
+                   measured on-time in the current planning period (planner.count_run), so a
+                   power cut does not make the planner buy the hours already run a second
+                   time, and the contiguous block that has started (block mode), so it is
+                   finished after a power cut rather than re-planned (written on change)
 
 All writes are best effort: a full or failing flash must never stop the relay loop, so
 OSError is swallowed here (the relay does not depend on any of these files).
@@ -82,18 +84,25 @@ def load_override(root, now_s):
     return on, until
 
 
-def save_run(root, period_s, ran_s):
-    if period_s is None:
+def save_run(root, period_s, ran_s, block=None):
+    if period_s is None and block is None:
         _remove(join(root, RUN_FILE))
-    else:
-        write_atomic(join(root, RUN_FILE), json.dumps({"period_s": period_s, "ran_s": ran_s}))
+        return
+    run = {"period_s": period_s, "ran_s": ran_s}
+    if block is not None:
+        run["block"] = [block[0], block[1]]
+    write_atomic(join(root, RUN_FILE), json.dumps(run))
 
 
 def load_run(root):
-    """(period_s, ran_s) last saved, else None."""
+    """(period_s or None, ran_s, block (start_s, end_s) or None) last saved, else None."""
     try:
         with open(join(root, RUN_FILE)) as f:
             r = json.load(f)
-        return int(r["period_s"]), int(r["ran_s"])
-    except (OSError, ValueError, KeyError, TypeError):
+        period = r.get("period_s")
+        block = r.get("block")
+        if block is not None:
+            block = (int(block[0]), int(block[1]))
+        return (None if period is None else int(period)), int(r.get("ran_s") or 0), block
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
         return None

@@ -58,9 +58,10 @@ State the app keeps (planner.State): clock_valid, relay_on, on_since_s, off_sinc
 switches_today, override_on/override_until_s, build_s, and the measured on-time of the running
 period ran_period_s/ran_s/ran_mark_s (count_run). plan() itself records the contiguous
 blocks it chose (state.planned_blocks) and, once one has started, state.block_start_s/end_s.
-Worth persisting across a restart: the override and ran_period_s/ran_s (the app does: without
-them a reboot forgets what already ran and the period's need is planned again in full), and
-block_start_s/block_end_s (optional: without them a block cut by a reboot is re-planned).
+Worth persisting across a restart (the app does, in run.json and override.json): the override,
+ran_period_s/ran_s (without them a reboot forgets what already ran and the period's need is
+planned again in full), and block_start_s/block_end_s (without them a block cut by a power cut
+is re-planned, and new prices could move it: the load would stop mid-cycle and run again).
 """
 
 from .cheapest import cheapest, cheapest_block, cost_of  # noqa: F401 (re-exported)
@@ -86,8 +87,9 @@ class State:
         self.switches_today = 0
         self.override_on = None
         self.override_until_s = None
-        self.block_start_s = None  # a started contiguous block, finished by every re-plan
-        self.block_end_s = None
+        # a started contiguous block, finished by every re-plan (note_started_block)
+        self.block_start_s = None  # type: int | None
+        self.block_end_s = None  # type: int | None
         self.planned_blocks = []  # blocks chosen by the last plan (written by plan())
         self.plan_s = None  # when the last plan was made
         # measured on-time (count_run): the load ran ran_s seconds in the period that starts
@@ -128,6 +130,15 @@ def count_run(state, policy, now_s, zone):
         if now_s > a:
             state.ran_s += now_s - a
     return state.ran_s
+
+
+def note_started_block(state, now_s):
+    """Record in state.block_start_s/end_s the latest block the last plan chose that has begun
+    by now_s (the app calls this as it follows the plan, so the block is known, and kept on
+    flash, from the moment it starts, not only from the next re-plan)."""
+    for s, e in state.planned_blocks or ():
+        if s <= now_s and (state.block_start_s is None or s > state.block_start_s):
+            state.block_start_s, state.block_end_s = s, e
 
 
 FETCH_SKEW_S = 300  # an NTP step after a fetch may put the clock a little before fetched_s
@@ -548,9 +559,7 @@ def plan(schedule, policy, now_s, state, zone=None, rate_plan=None):
     # stays the block of its period (finished if running, not repeated once done).
     started = None
     if pol.mode == "block":
-        for s, e in state.planned_blocks or ():
-            if s <= now_s and (state.block_start_s is None or s > state.block_start_s):
-                state.block_start_s, state.block_end_s = s, e
+        note_started_block(state, now_s)
         if state.block_start_s is not None and state.block_start_s <= now_s:
             started = (state.block_start_s, state.block_end_s)
     c = _Ctx(pol, zone, now_s, sch, real, started, state)

@@ -147,7 +147,9 @@ def plan_rows(p, hours=24):
     state.clock_valid = p.clock_valid()
     run = flashstate.load_run(p.root)  # on-time the app already delivered this period
     if run is not None:
-        state.ran_period_s, state.ran_s = run
+        state.ran_period_s, state.ran_s = run[0], run[1]
+        if run[2] is not None:
+            state.block_start_s, state.block_end_s = run[2]
     ov = p.pending_override()
     if ov:
         state.override_on = ov["on"]

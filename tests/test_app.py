@@ -952,3 +952,34 @@ def test_meter_readings_feed_the_rate_plan_counter_instead_of_on_time():
         assert hal.relay.history[-1] == (T0 + 5 * HOUR, False)
         assert app.provider_state["rateplan.wh"] == 3500  # measured, not estimated
         assert hal.meter.reads >= 2
+
+
+def _block_day(cheap_from_h):
+    """One UTC day of hourly prices, the 3 h from cheap_from_h far the cheapest."""
+    s = Schedule("test", "USD", "kWh")
+    for h in range(48):
+        cheap = cheap_from_h <= h % 24 < cheap_from_h + 3 and h < 24
+        s.add(T0 + h * HOUR, T0 + (h + 1) * HOUR, 20000 if cheap else 200000 + h * 1000)
+    return s
+
+
+def test_started_block_is_finished_after_a_power_cut_despite_new_prices():
+    # Block mode (a dishwasher): 02:00-05:00 is the cheapest block and starts. The power goes
+    # at 03:00; while it is off, corrected prices make 14:00-17:00 the cheapest block. After
+    # the restart the started block is finished (run.json keeps it), not cut and run again.
+    mode = dict(policy__mode="block", policy__hours=3)
+    with TmpDir("app") as root:
+        cache(root, _block_day(2), T0 - HOUR)
+        hal = FakeHal(root, t=T0 + HOUR)
+        app = App(hal, cfg(**mode), provider=FakeProvider(default=lambda t: _block_day(2)))
+        run_steps(app, hal, T0 + 3 * HOUR)
+        assert hal.relay.level and app.state.block_start_s == T0 + 2 * HOUR
+        cache(root, _block_day(14), T0 + 3 * HOUR)  # what a fetch would have brought
+        hal2 = FakeHal(root, t=T0 + 3 * HOUR + 1800)
+        app2 = App(hal2, cfg(**mode), provider=FakeProvider(default=lambda t: _block_day(14)))
+        app2.boot()
+        assert (app2.state.block_start_s, app2.state.block_end_s) == (T0 + 2 * HOUR,
+                                                                      T0 + 5 * HOUR)
+        run_steps(app2, hal2, T0 + 24 * HOUR - 1)
+        assert on_seconds(hal2.relay.history, T0 + 3 * HOUR, T0 + 5 * HOUR) == 1800 + HOUR
+        assert on_seconds(hal2.relay.history, T0 + 5 * HOUR, T0 + 24 * HOUR) == 0
