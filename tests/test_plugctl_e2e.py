@@ -122,10 +122,11 @@ class Session:
         self.transcript = []
         self.outputs = []
 
-    def plugctl(self, *args, expect=0, timeout=60):
+    def plugctl(self, *args, expect=0, timeout=60, answer=None):
         cmd = [sys.executable, "-m", "tools.plugctl", "--port", self.link] + list(args)
         t0 = time.monotonic()
-        p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+        p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                           input=answer)
         dt = time.monotonic() - t0
         shown = " ".join(a if " " not in a else repr(a) for a in args)
         self.transcript.append("$ plugctl %s   # exit %d, %.1f s\n%s%s" % (
@@ -376,3 +377,25 @@ def test_e2e_9_secrets_never_printed_in_full(board):
     for out in board.outputs:
         assert SECRET not in out and APP_KEY not in out
         assert SECRET[:-4] not in out and APP_KEY[:-4] not in out
+
+
+def test_e2e_10_factory_reset_asks_first_and_a_hard_reset_boots_on_defaults(board):
+    def flash():
+        return board.mpremote("exec", "import os; print(sorted(os.listdir('/')))")
+
+    assert "config.json" in flash()
+    out = board.plugctl("reset", "--factory", expect=2, answer="no\n")
+    assert "Type yes" in out and "factory reset cancelled" in out
+    assert "restarted" not in out  # a cancelled reset does not touch the running app
+    assert "config.json" in flash() and "prices.bin" in flash()
+    out = board.plugctl("reset", "--factory", "--yes")
+    assert "erased" in out and "config.json" in out and "prices.bin" in out
+    left = flash()
+    assert "config.json" not in left and "prices.bin" not in left
+    assert "main.py" in left and "firmware" in left  # the code stays
+    assert "hard reset" in board.plugctl("reset", "--hard")
+    # the app that booted after the reset wrote its snapshot: defaults, no prices, safe state
+    status = board.plugctl("status")
+    assert "relay:  OFF since" in status and "no prices: safe state off" in status, status
+    assert "cache:  empty" in status and "no ssid set" in status, status
+    assert "tz=PST8PDT,M3.2.0,M11.1.0" in board.quick("config", "get", "tz")  # was CET

@@ -125,6 +125,21 @@ class Board:
         finally:
             t.close()
 
+    def wait_ready(self, timeout_s=20):
+        """After a hard reset: wait until the board answers at its REPL again (it reboots for
+        a second or two; a command sent meanwhile fails halfway)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            time.sleep(0.5)
+            try:
+                if "WW-READY" in self.mpremote("exec", "print('WW-READY')", timeout_s=5):
+                    return
+            except PlugctlError:
+                pass
+            if time.monotonic() > deadline:
+                raise PlugctlError("the board did not come back within %ds of the reset"
+                                   % timeout_s)
+
     def restart(self):
         """Soft reboot from the friendly REPL: the board runs boot.py and main.py again."""
         from mpremote.transport_serial import SerialTransport
@@ -296,12 +311,13 @@ def cmd_reset(board, a):
             answer = input("Erase all settings, the price cache and the log on %s? Type yes: "
                            % board.port)
             if answer.strip() != "yes":
+                a.no_restart = True  # nothing was touched: leave the running app alone
                 raise PlugctlError("factory reset cancelled", EXIT_USAGE)
         print(board.plug('plug.factory_reset(confirm="yes")'), end="")
     if a.hard:
         board.mpremote("reset")
+        board.wait_ready()  # this stops the app that just booted: main() starts it again
         print("hard reset")
-        a.no_restart = True
     # the restart itself happens in main() like after every command
 
 
