@@ -26,11 +26,13 @@ OVERRIDE_FILE = "override.json"
 RUN_FILE = "run.json"
 
 
-def _remove(path):
+def remove(path):
+    """True if the file was there and is gone."""
     try:
         os.remove(path)
+        return True
     except OSError:
-        pass
+        return False
 
 
 def write_atomic(path, text):
@@ -62,10 +64,12 @@ def write_status(root, text):
 
 
 def save_override(root, on, until_s):
+    """Keep (on, until_s) on flash, or drop it (until_s None); False if the flash refused."""
     if until_s is None:
-        _remove(join(root, OVERRIDE_FILE))
-    else:
-        write_atomic(join(root, OVERRIDE_FILE), json.dumps({"on": bool(on), "until_s": until_s}))
+        remove(join(root, OVERRIDE_FILE))
+        return True
+    return write_atomic(join(root, OVERRIDE_FILE),
+                        json.dumps({"on": bool(on), "until_s": until_s}))
 
 
 def load_override(root, now_s):
@@ -79,14 +83,14 @@ def load_override(root, now_s):
     except (OSError, ValueError, KeyError, TypeError):
         return None
     if until <= now_s:
-        _remove(path)
+        remove(path)
         return None
     return on, until
 
 
 def save_run(root, period_s, ran_s, block=None):
     if period_s is None and block is None:
-        _remove(join(root, RUN_FILE))
+        remove(join(root, RUN_FILE))
         return
     run = {"period_s": period_s, "ran_s": ran_s}
     if block is not None:

@@ -4,14 +4,21 @@ installer makes (settings, override, factory reset). Reports live in plugreport.
 """
 
 import json
-import os
 
 from . import config as _config
 from .compat import exc_text
 
 # The app's files on flash: status.json (its status() snapshot), log.txt (+ log.txt.1),
 # override.json ({"on": bool, "until_s": int}, read when it starts).
-from .flashstate import LOG_FILE, OVERRIDE_FILE, STATUS_FILE
+from .flashstate import (
+    LOG_FILE,
+    OVERRIDE_FILE,
+    RUN_FILE,
+    STATUS_FILE,
+    load_override,
+    remove,
+    save_override,
+)
 from .isotime import format_iso
 
 CACHE_FILE = "prices.bin"
@@ -38,21 +45,6 @@ def _read_json(path):
             return json.load(f)
     except (OSError, ValueError):
         return None
-
-
-def _write_json_atomic(path, obj):
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(obj, f)
-    os.rename(tmp, path)
-
-
-def _remove(path):
-    try:
-        os.remove(path)
-        return True
-    except OSError:
-        return False
 
 
 def show_value(field, value):
@@ -251,12 +243,8 @@ class Plug:
             getattr(self.app, "state", True) is not None
 
     def pending_override(self):
-        ov = _read_json(_join(self.root, OVERRIDE_FILE))
-        if not isinstance(ov, dict) or "until_s" not in ov:
-            return None
-        if ov["until_s"] <= self.now_s():
-            return None
-        return {"on": bool(ov.get("on")), "until_s": int(ov["until_s"])}
+        ov = load_override(self.root, self.now_s())
+        return None if ov is None else {"on": ov[0], "until_s": ov[1]}
 
     def override(self, on, minutes=60):
         """Ask the app to hold the relay ON/OFF for `minutes` (0 cancels). The request is kept
@@ -264,12 +252,9 @@ class Plug:
         minutes = int(minutes)
         if minutes < 0 or minutes > 7 * 24 * 60:
             raise _config.ConfigError("override: minutes must be in 0..10080")
-        path = _join(self.root, OVERRIDE_FILE)
         until = self.now_s() + minutes * 60
-        if minutes == 0:
-            _remove(path)
-        else:
-            _write_json_atomic(path, {"on": bool(on), "until_s": until})
+        if not save_override(self.root, on, until if minutes else None):
+            raise OSError("override: could not write %s" % OVERRIDE_FILE)
         if self.live() and hasattr(self.app, "override"):
             try:
                 self.app.override(bool(on), minutes)
@@ -294,12 +279,15 @@ class Plug:
         return lines
 
     def factory_reset(self):
-        """Erase site settings, cache, snapshot, log and override; returns the names removed."""
+        """Erase site settings, cache, snapshot, log, override, the load's run record and the
+        crash record; returns the names removed. The code stays."""
+        from .boot_guard import COUNT_FILE, CRASH_FILE
+
         gone = []
         for name in (_config.CONFIG_FILE, CACHE_FILE, STATUS_FILE, LOG_FILE, LOG_FILE + ".1",
-                     OVERRIDE_FILE, "crash.txt", "crashes"):
+                     OVERRIDE_FILE, RUN_FILE, CRASH_FILE, COUNT_FILE):
             for p in (name, name + ".tmp"):
-                if _remove(_join(self.root, p)):
+                if remove(_join(self.root, p)):
                     gone.append(p)
         self._cfg = None
         self.unsaved = []

@@ -1,7 +1,7 @@
 # runtimes: cpython micropython
 import json
 
-from firmware import config, plug
+from firmware import boot_guard, config, flashstate, plug
 from firmware.config import Field
 from firmware.schedule import Schedule
 from firmware.store import Store
@@ -148,9 +148,16 @@ def test_factory_reset_removes_site_state():
         p.save()
         cache(root)
         p.override(True, 10)
+        flashstate.save_run(root, T0, 1800, (T0, T0 + 7200))
+        for name in ("crash.txt", "crashes"):
+            with open(root + "/" + name, "w") as f:
+                f.write("2")
         gone = p.factory_reset()
-        assert "config.json" in gone and "prices.bin" in gone and "override.json" in gone
+        assert sorted(gone) == ["config.json", "crash.txt", "crashes", "override.json",
+                                "prices.bin", "run.json"], gone
         assert make(root).cfg()["wifi.ssid"] == ""
+        assert flashstate.load_run(root) is None  # a started block must not outlive the site
+        assert boot_guard.crash_count(root) == 0
 
 
 class _Clock:
