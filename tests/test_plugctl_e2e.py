@@ -49,6 +49,44 @@ def test_package_json_lists_every_device_file():
     assert pkg["version"] == dep._firmware_version(ROOT)
 
 
+def test_mip_installs_the_package_and_it_imports(tmp_path):
+    """The README's `mip install` path: the real mip of the MicroPython unix port installs
+    package.json from a web server on loopback (this checkout served as the repository), every
+    listed file arrives intact, and the installed tree alone imports the app."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=ROOT))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    target = tmp_path / "board"
+    try:
+        url = "http://127.0.0.1:%d/package.json" % srv.server_address[1]
+        p = subprocess.run([micropython_exe(), "-m", "mip", "install", "--target", str(target),
+                            url], cwd=str(tmp_path), capture_output=True, text=True,
+                           timeout=120)
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert p.returncode == 0 and "Done" in p.stdout, p.stdout + p.stderr
+    with open(os.path.join(ROOT, "package.json")) as f:
+        listed = [dst for dst, _src in json.load(f)["urls"]]
+    got = sorted(str(q.relative_to(target)) for q in target.rglob("*") if q.is_file())
+    assert got == sorted(listed)
+    for name in listed:
+        with open(os.path.join(ROOT, name), "rb") as a:
+            assert (target / name).read_bytes() == a.read(), name
+    p = subprocess.run([micropython_exe(), "-c", "import plug, firmware.app, firmware.planner; "
+                        "print(plug.__file__, 'OK')"], cwd=str(tmp_path), capture_output=True,
+                       text=True, timeout=60,
+                       env=dict(os.environ, MICROPYPATH=".frozen:" + str(target)))
+    assert p.stdout.strip().endswith("OK") and str(target) in p.stdout, p.stdout + p.stderr
+
+
 def test_manifest_freezes_the_firmware_package():
     calls = []
     env = {"include": lambda p: calls.append(("include", p)),
