@@ -8,7 +8,7 @@ import sys
 
 from . import prices
 from .apis.rateplan import DEFAULT_BANDS
-from .faults import FaultSpecError, parse_span, parse_window
+from .faults import FaultSpecError, parse_button, parse_override, parse_span, parse_window
 from .runner import Options, SimError, progress_bar, simulate
 
 PROVIDERS = ("arcadia", "gridx", "openadr3", "rateplan")
@@ -29,6 +29,8 @@ providers (--provider; README.md "Providers"):
 fault windows are AT+DURATION[:ARG], AT relative to the start (3d, 2d12h) or an ISO time:
   --outage 3d+36h   --http-error 5d+6h:503   --slow 2d+2h:40   --truncate 4d+3h
   --power-cut 6d3h+2h   --wifi-down 8d+5h   --clock-loss 2h
+a person's actions, at AT (same syntax):
+  --button 3d18h (a press: a timed override, or the end of one)   --override 4d7h+2h:on
 
 examples:
   python -m host_sim                                  # 30 days of CAISO, 4 cheapest h/day
@@ -116,6 +118,12 @@ def build_parser():
         g.add_argument(opt, action="append", default=[], metavar="AT+DUR",
                        dest="f_" + kind, help="inject %s (repeatable)" % kind)
     g.add_argument("--clock-loss", metavar="DUR", help="NTP fails for DUR after every boot")
+    g = p.add_argument_group("a person's actions")
+    g.add_argument("--button", action="append", default=[], metavar="AT",
+                   help="a press of the plug's button: the load is held in the opposite state "
+                        "for override.minutes, or a running override ends (repeatable)")
+    g.add_argument("--override", action="append", default=[], metavar="AT+DUR:on|off",
+                   help="plug.override(on, DUR) from the REPL at AT (repeatable)")
     g = p.add_argument_group("run and output")
     g.add_argument("--runtime", choices=("cpython", "micropython", "both"), default=d.runtime,
                    help="interpreter of the plug (default: %(default)s); both = compare")
@@ -212,9 +220,13 @@ def _fold_policy(o):
 
 
 def add_faults(o, args, t0):
+    """Fault windows and a person's actions, whose times are relative to the run's start t0."""
     for kind in ("outage", "error", "slow", "truncate", "powercut", "wifi"):
         for spec in getattr(args, "f_" + kind):
             o.faults.append(parse_window(kind, spec, t0))
+    o.actions += [parse_button(spec, t0) for spec in args.button]
+    o.actions += [parse_override(spec, t0) for spec in args.override]
+    o.actions.sort(key=lambda a: a.t0)
 
 
 def _sweep_values(spec):

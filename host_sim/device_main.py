@@ -10,13 +10,16 @@ through exactly the same code, so their timelines can be compared decision for d
 Options (a dict, JSON in the file): start_s, end_s (true UTC seconds), root (flash directory),
 hosts (names the device contacts), port (the price server), cfg (App settings), power_cuts
 [[t0, t1], ...], wifi_down [[t0, t1], ...], clock_loss_s, time_scale, log (bool: emit log lines),
-watch_state (provider-state keys to report, e.g. a rate plan's energy counter).
+watch_state (provider-state keys to report, e.g. a rate plan's energy counter), actions
+[[t, "button", null] | [t, "override", [on, minutes]], ...] (what a person does, in time order).
 
 Events (lists; times are TRUE simulated seconds unless noted):
     ["boot", t]                       an App boots (first boot and after each power cut/reset)
     ["d", t, device_t, on, reason]    App.timeline_hook: a relay decision and its reason
     ["r", t, on]                      the relay contact actually changed (the HAL saw it)
     ["cut", t0, t1]                   power cut
+    ["act", t, kind, text]            a person's action as the plug took it (a button press or
+                                      plug.override(); "lost": during a power cut)
     ["log", t, line]                  a log line (fetch/cache/clock lines; all with log=True)
     ["state", t, {key: value}]        the watched provider-state keys, whenever they change
     ["tick", t]                       progress, once per simulated day
@@ -42,6 +45,7 @@ def run(opts, emit):
     cfg = opts.get("cfg")
     all_logs = opts.get("log", False)
     cuts = sorted([list(c) for c in opts.get("power_cuts", ())])
+    actions = sorted([list(a) for a in opts.get("actions", ())], key=lambda a: a[0])
     totals = {"fetches": 0, "fetch_failures": 0, "switches": 0, "flash_writes": 0,
               "boots": 0, "steps": 0}
 
@@ -87,6 +91,20 @@ def run(opts, emit):
         store = getattr(app, "store", None)
         totals["flash_writes"] += getattr(store, "writes", 0) if store is not None else 0
 
+    def act(app, action):
+        t, kind, arg = action
+        if t < hal.t_s:  # the plug was unplugged then: nobody's press or command reached it
+            emit(["act", t, kind, "lost: no power"])
+            return
+        hal.advance_to(t)
+        if kind == "button":
+            hal.button.press()  # the next step() takes it, as the device's IRQ flag
+            emit(["act", t, kind, "press"])
+        else:
+            on, minutes = arg
+            emit(["act", t, kind, "%s for %d min" % ("on" if on else "off", minutes)])
+            app.override(on, minutes)
+
     app = boot()
     next_tick = hal.t_s - hal.t_s % 86400 + 86400
     steps = 0
@@ -103,6 +121,10 @@ def run(opts, emit):
         wake = hal.to_true(wake_dev)
         if wake <= hal.t_s:
             wake = hal.t_s + 1
+        if actions and actions[0][0] <= min(wake, end_s) and \
+                not (cuts and cuts[0][0] <= actions[0][0]):
+            act(app, actions.pop(0))
+            continue
         if cuts and cuts[0][0] <= min(wake, end_s):
             t0, t1 = cuts.pop(0)
             if t0 < hal.t_s:
@@ -116,6 +138,9 @@ def run(opts, emit):
         if hal.t_s >= next_tick:
             emit(["tick", hal.t_s])
             next_tick = hal.t_s - hal.t_s % 86400 + 86400
+    for t, kind, _arg in actions:  # left when the run ended unplugged
+        if t < hal.t_s:
+            emit(["act", t, kind, "lost: no power"])
     retire(app)
     totals["steps"] = steps
     totals["syncs"] = hal.clock.syncs

@@ -8,12 +8,18 @@ A window is written AT+DURATION[:ARG]: AT is an offset from the start of the run
     --truncate 4d+3h         bodies are cut in half
     --power-cut 6d3h+2h      the plug is unplugged for 2 h, then boots from its flash cache
     --wifi-down 8d+5h        the access point is gone (no fetch, no NTP)
+
+A person's actions use the same syntax (they are not faults, but the plug must cope with them):
+    --button 3d18h           someone presses the plug's button (a timed override, or its end)
+    --override 4d7h+2h:on    an installer's plug.override(True, 120) at that moment
 """
 
 from firmware.isotime import parse_iso
 
 SERVER_KINDS = ("outage", "error", "slow", "truncate")
 DEVICE_KINDS = ("powercut", "wifi")
+ACTION_KINDS = ("button", "override")
+MAX_OVERRIDE_S = 7 * 86400  # plug.override() takes at most 7 days
 
 
 class FaultSpecError(ValueError):
@@ -69,14 +75,39 @@ def parse_window(kind, spec, run_start_s):
     at, plus, dur = body.rpartition("+")
     if not plus:
         raise FaultSpecError("%s %r: expected AT+DURATION, e.g. 3d+36h" % (kind, spec))
-    if "T" in at or "-" in at:
-        t0 = parse_iso(at if at[-1:] == "Z" or "+" in at[10:] else at + "Z")
-    else:
-        t0 = run_start_s + parse_span(at)
+    t0 = parse_at(at, run_start_s)
     d = parse_span(dur)
     if d <= 0:
         raise FaultSpecError("%s %r: duration must be positive" % (kind, spec))
     return Fault(kind, t0, t0 + d, arg or None)
+
+
+def parse_at(at, run_start_s):
+    """A moment: an offset from the run's start ('3d18h') or an ISO time."""
+    at = at.strip()
+    if "T" in at or "-" in at:
+        try:
+            return parse_iso(at if at[-1:] == "Z" or "+" in at[10:] else at + "Z")
+        except ValueError as e:
+            raise FaultSpecError("bad time %r: %s" % (at, e))
+    return run_start_s + parse_span(at)
+
+
+def parse_button(spec, run_start_s):
+    """--button AT: one press at AT."""
+    t = parse_at(spec, run_start_s)
+    return Fault("button", t, t)
+
+
+def parse_override(spec, run_start_s):
+    """--override AT+DUR:on|off: plug.override(on, DUR in minutes) at AT."""
+    f = parse_window("override", spec, run_start_s)
+    if f.arg not in ("on", "off"):
+        raise FaultSpecError("override %r: expected AT+DURATION:on or :off, e.g. 4d7h+2h:on"
+                             % spec)
+    if f.t1 - f.t0 < 60 or f.t1 - f.t0 > MAX_OVERRIDE_S:
+        raise FaultSpecError("override %r: the duration must be 1 min .. 7 days" % spec)
+    return f
 
 
 def _split_arg_iso(spec):

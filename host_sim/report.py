@@ -62,6 +62,11 @@ def summary_text(s):
         "  wall %.2f s, CPU %.2f s (%s simulated s per wall s)" % (
             s["wall_s"], s.get("cpu_s", 0), s["sim_s_per_wall_s"]),
     ]
+    if s.get("actions"):
+        lines.append("  actions: " + ", ".join(
+            ("button %s" % format_iso(a)) if k == "button" else
+            "override %s %s+%gh" % (arg, format_iso(a), (b - a) / 3600.0)
+            for k, a, b, arg in s["actions"]))
     if s["faults"]:
         lines.append("  faults: " + ", ".join(
             "%s %s+%gh%s" % (k, format_iso(a), (b - a) / 3600.0, (":%s" % arg) if arg else "")
@@ -94,6 +99,8 @@ def timeline_rows(res):
                        device_t=format_iso(ev[2]))
         elif kind == "r":
             row.update(event="relay", on=int(ev[2]))
+        elif kind == "act":  # a person's action (--button, --override)
+            row.update(event=ev[2], reason=ev[3])
         elif kind == "cut":
             row.update(event="power_cut", reason="until " + _local(ev[2], zone))
         elif kind == "log":

@@ -49,6 +49,7 @@ class Options:
         self.kw = 1.0
         self.runtime = "cpython"
         self.faults = []  # Fault objects
+        self.actions = []  # a person's: Fault objects of kind "button" or "override"
         self.clock_loss_s = 0
         self.time_scale = 0.1
         self.resolution = None  # None = as in the file; "15min" = derived quarter hours
@@ -199,6 +200,10 @@ def simulate(opts):
     path, series = load_series(opts)
     rule, zone, publish = zone_for(opts, path)
     t0, t1 = run_span(opts, series, zone)
+    for a in opts.actions:
+        if not t0 <= a.t0 < t1:
+            raise SimError("--%s at %s: outside the run (%s .. %s)" % (
+                a.kind, _iso_local(a.t0, zone), _iso_local(t0, zone), _iso_local(t1, zone)))
     server_faults = [f for f in opts.faults if f.server_side]
     run = {"t0": t0, "t1": t1, "kw": opts.kw, "rateplan": opts.rateplan,
            "tou_bands": opts.tou_bands}
@@ -215,6 +220,9 @@ def simulate(opts):
         "wifi_down": [[f.t0, f.t1] for f in opts.faults if f.kind == "wifi"],
         "clock_loss_s": opts.clock_loss_s, "time_scale": opts.time_scale, "log": opts.log,
         "watch_state": list(getattr(server.api, "WATCH_STATE", ())),
+        "actions": [[a.t0, "button", None] if a.kind == "button" else
+                    [a.t0, "override", [a.arg == "on", (a.t1 - a.t0) // 60]]
+                    for a in opts.actions],
     }
     events = []
     span = float(t1 - t0)
@@ -423,6 +431,7 @@ def summarize(opts, events, series, zone, t0, t1, path, rule, server, wall):
         "boots": counters.get("boots", 0),
         "steps": counters.get("steps", 0),
         "server_requests": len(server.requests),
+        "actions": [a.to_list() for a in opts.actions],
         "faults": [f.to_list() for f in opts.faults] +
                   ([["clock_loss", t0, t0 + opts.clock_loss_s, None]]
                    if opts.clock_loss_s else []),

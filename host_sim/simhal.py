@@ -83,7 +83,18 @@ class _Led:
 
 
 class _Button:
+    """Presses latch until the app reads them, like the ESP32's IRQ flag."""
+
+    def __init__(self):
+        self._pending = 0
+
+    def press(self):
+        self._pending += 1
+
     def pressed(self):
+        if self._pending:
+            self._pending -= 1
+            return True
         return False
 
 

@@ -10,6 +10,7 @@ import csv
 import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 from fractions import Fraction
@@ -158,6 +159,21 @@ def test_fault_windows_parse():
         faults.parse_span("3x")
 
 
+def test_action_specs_parse():
+    b = faults.parse_button("1d18h", 1000)
+    assert (b.kind, b.t0, b.t1) == ("button", 1000 + 42 * 3600, 1000 + 42 * 3600)
+    assert faults.parse_button("2019-02-03T02:00:00Z", 0).t0 == parse_iso("2019-02-03T02:00:00Z")
+    o = faults.parse_override("1d3h+90m:off", 0)
+    assert (o.t0, o.t1 - o.t0, o.arg) == (27 * 3600, 5400, "off")
+    for bad, says in (("1d3h+2h", "expected AT+DURATION:on or :off"),
+                      ("1d3h+2h:maybe", "expected AT+DURATION:on or :off"),
+                      ("1d+30s:on", "1 min .. 7 days"), ("1d+8d:on", "1 min .. 7 days")):
+        with pytest.raises(faults.FaultSpecError, match=re.escape(says)):
+            faults.parse_override(bad, 0)
+    with pytest.raises(faults.FaultSpecError, match="bad time"):
+        faults.parse_button("2019-02-31T02:00:00Z", 0)
+
+
 def test_server_publishes_day_ahead_at_publication_time():
     from host_sim.price_server import Feed
 
@@ -279,6 +295,9 @@ def test_cli_heap_size_takes_what_micropython_takes():
     (["--set", "policy.bogus=1"], "policy.bogus: no such setting"),
     (["--set", "policy.off_above=cheap"], "plug setting rejected: policy.off_above"),
     (["--set", "policy.mode=deadline"], "needs --deadline HH:MM"),
+    (["--button", "2d"],
+     "--button at 2019-02-03T00:00:00-08:00: outside the run (2019-02-01T00:00:00-08:00 .. "),
+    (["--override", "3h+1h:later"], "expected AT+DURATION:on or :off"),
     (["--runtime", "micropython", "--micropython", "/nonexistent/mp"],
      "MicroPython unix port not found at /nonexistent/mp"),
 ])
@@ -633,3 +652,46 @@ def test_runtimes_agree_through_power_cut_and_outage():
     assert a.decisions() == b.decisions()
     assert a.summary["fetch_failures"] == b.summary["fetch_failures"] > 0
     assert a.summary["cost"] == b.summary["cost"]
+
+
+@needs_app
+def test_button_and_override_act_like_on_the_plug_and_the_plan_catches_up():
+    """A press while the load is off holds it on for override.minutes (energy beyond the
+    target, at the price of that hour); plug.override(off) during a planned ON interval stops
+    it, and the planner buys the missed hours later that day; a press during a power cut is
+    lost. Both runtimes take the same decisions."""
+    base = dict(days=2, start="2019-02-01", hours_per_day=4)
+    ref = simulate(Options(**base))
+    t0 = simulate_start(Options(**base))
+    day2 = [(s, e) for s, e in ref.on if t0 + 86400 <= s < t0 + 2 * 86400]
+    planned_s, planned_e = day2[0]
+    off_at = t0 + 86400 + 20 * 3600  # 20:00 local, day 2: evening peak, off in the plan
+    assert not any(s <= off_at < e for s, e in ref.on)
+
+    def opts(rt):
+        o = Options(runtime=rt, **base)
+        o.actions = [faults.Fault("override", planned_s, planned_s + 3600, "off"),
+                     faults.Fault("button", off_at, off_at),
+                     faults.Fault("button", off_at + 3 * 3600 + 1800, off_at + 3 * 3600 + 1800)]
+        o.faults = [faults.Fault("powercut", off_at + 3 * 3600, off_at + 4 * 3600)]
+        return o
+
+    res = simulate(opts("cpython"))
+    acts = [(e[1], e[2], e[3]) for e in res.events if e[0] == "act"]
+    assert acts == [(planned_s, "override", "off for 60 min"), (off_at, "button", "press"),
+                    (off_at + 3 * 3600 + 1800, "button", "lost: no power")]
+    on = res.on
+    # held on for override.minutes (60) from the press, then back to the plan (off)
+    assert any(s <= off_at and off_at + 3600 <= e for s, e in on)
+    assert not any(s < off_at + 2 * 3600 and e > off_at + 3600 for s, e in on)
+    # off for the override's hour where the plan had the load on ...
+    assert not any(s < planned_s + 3600 and e > planned_s for s, e in on)
+    # ... and day 2 still gets its 4 hours before the press adds one
+    day2_s = sum(min(e, off_at) - max(s, t0 + 86400) for s, e in on
+                 if e > t0 + 86400 and s < off_at)
+    assert day2_s == 4 * 3600
+    assert res.summary["energy_kwh"] == ref.summary["energy_kwh"] + 1
+    assert [a[0] for a in res.summary["actions"]] == ["override", "button", "button"]
+    mp = simulate(opts("micropython"))
+    assert mp.decisions() == res.decisions()
+    assert [e for e in mp.events if e[0] == "act"] == [e for e in res.events if e[0] == "act"]

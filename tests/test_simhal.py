@@ -77,3 +77,11 @@ def test_net_open_refuses_unknown_hosts_and_outages():
 
 def test_reset_raises_for_the_runner():
     raises(SimReset, _hal().reset)
+
+
+def test_button_presses_latch_until_read():
+    h = _hal()
+    assert h.button.pressed() is False
+    h.button.press()
+    h.button.press()
+    assert [h.button.pressed() for _ in range(3)] == [True, True, False]
