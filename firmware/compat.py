@@ -57,14 +57,13 @@ else:
 
 
 def exc_text(exc):
-    """A one-line description of an exception, the same on both runtimes."""
+    """A one-line description of an exception, the same on both runtimes. Line breaks inside
+    the text go (mbedTLS, for one, wraps its messages in newlines): it ends up in a log line."""
     name = type(exc).__name__
     args = getattr(exc, "args", ())
     if not args:
         return name
-    if len(args) == 1:
-        return "%s: %s" % (name, args[0])
-    return "%s: %s" % (name, " ".join(str(a) for a in args))
+    return "%s: %s" % (name, " ".join(" ".join(str(a).split()) for a in args))
 
 
 def mem_free():

@@ -4,6 +4,10 @@ start() returns the environment the tests read (support.env_int / os.getenv):
   WW_HTTP_PORT            plain HTTP
   WW_HTTPS_PORT           TLS, certificate for DNS "localhost" and IP 127.0.0.1
   WW_HTTPS_BADHOST_PORT   TLS, certificate from the same CA for "wrong-host.invalid" only
+  WW_HTTPS_ROGUE_PORT     TLS, certificate for "localhost"/127.0.0.1 from another CA (the one a
+                          man in the middle would have)
+  WW_HTTPS_EXPIRED_PORT   TLS, certificate from the test CA for "localhost"/127.0.0.1 that
+                          expired yesterday
   WW_CA_DER               path of the throwaway test CA certificate (DER, for MicroPython)
   WW_CLOSED_PORT          a port bound on 127.0.0.1 where nothing listens (connect: refused)
 The CA and the server keys are generated at start-up (`cryptography`) into a temp directory
@@ -62,7 +66,8 @@ _log_lock = threading.Lock()
 
 # -- certificates -------------------------------------------------------------------------------
 def make_certs(d):
-    """Write ca.der, localhost.pem/.key and badhost.pem/.key into d; return their paths."""
+    """Write ca.der and a certificate + key per server (good, bad, rogue, expired) into d;
+    return their paths."""
     import ipaddress
 
     from cryptography import x509
@@ -76,33 +81,43 @@ def make_certs(d):
     def name(cn):
         return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = (x509.CertificateBuilder().subject_name(name("WattWindow Test CA"))
-          .issuer_name(name("WattWindow Test CA")).public_key(ca_key.public_key())
-          .serial_number(x509.random_serial_number()).not_valid_before(start)
-          .not_valid_after(end)
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                       content_commitment=False, key_encipherment=False,
-                                       data_encipherment=False, key_agreement=False,
-                                       encipher_only=False, decipher_only=False), critical=True)
-          .sign(ca_key, hashes.SHA256()))
+    def make_ca(cn):
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = (x509.CertificateBuilder().subject_name(name(cn))
+                .issuer_name(name(cn)).public_key(key.public_key())
+                .serial_number(x509.random_serial_number()).not_valid_before(start)
+                .not_valid_after(end)
+                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True,
+                                             crl_sign=True, content_commitment=False,
+                                             key_encipherment=False, data_encipherment=False,
+                                             key_agreement=False, encipher_only=False,
+                                             decipher_only=False), critical=True)
+                .sign(key, hashes.SHA256()))
+        return cert, key
+
+    ca, ca_key = make_ca("WattWindow Test CA")
+    rogue_ca, rogue_key = make_ca("Rogue CA")
     paths = {"ca_der": os.path.join(d, "ca.der")}
     with open(paths["ca_der"], "wb") as f:
         f.write(ca.public_bytes(serialization.Encoding.DER))
-    for tag, cn, sans in (
-            ("good", "localhost", [x509.DNSName("localhost"),
-                                   x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            ("bad", "wrong-host.invalid", [x509.DNSName("wrong-host.invalid")])):
+    local = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    expired = (now - datetime.timedelta(days=30), now - datetime.timedelta(days=1))
+    for tag, cn, sans, (issuer, issuer_key), (t0, t1) in (
+            ("good", "localhost", local, (ca, ca_key), (start, end)),
+            ("bad", "wrong-host.invalid", [x509.DNSName("wrong-host.invalid")], (ca, ca_key),
+             (start, end)),
+            ("rogue", "localhost", local, (rogue_ca, rogue_key), (start, end)),
+            ("expired", "localhost", local, (ca, ca_key), expired)):
         key = ec.generate_private_key(ec.SECP256R1())
-        cert = (x509.CertificateBuilder().subject_name(name(cn)).issuer_name(ca.subject)
+        cert = (x509.CertificateBuilder().subject_name(name(cn)).issuer_name(issuer.subject)
                 .public_key(key.public_key()).serial_number(x509.random_serial_number())
-                .not_valid_before(start).not_valid_after(end)
+                .not_valid_before(t0).not_valid_after(t1)
                 .add_extension(x509.SubjectAlternativeName(sans), critical=False)
                 .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
                 .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
                                critical=False)
-                .sign(ca_key, hashes.SHA256()))
+                .sign(issuer_key, hashes.SHA256()))
         cp, kp = os.path.join(d, tag + ".pem"), os.path.join(d, tag + ".key")
         with open(cp, "wb") as f:
             f.write(cert.public_bytes(serialization.Encoding.PEM))
@@ -377,11 +392,13 @@ def start():
     d = tempfile.mkdtemp(prefix="ww_testca_")
     _running.append(_TmpDir(d))
     certs = make_certs(d)
-    plain, good, bad, closed = (_Server(), _Server(_server_ctx(certs["good"])),
-                                _Server(_server_ctx(certs["bad"])), _Closed())
-    _running.extend((plain, good, bad, closed))
-    return {"WW_HTTP_PORT": str(plain.port), "WW_HTTPS_PORT": str(good.port),
-            "WW_HTTPS_BADHOST_PORT": str(bad.port), "WW_CA_DER": certs["ca_der"],
+    plain, closed = _Server(), _Closed()
+    tls = {tag: _Server(_server_ctx(certs[tag])) for tag in ("good", "bad", "rogue", "expired")}
+    _running.extend([plain, closed] + list(tls.values()))
+    return {"WW_HTTP_PORT": str(plain.port), "WW_HTTPS_PORT": str(tls["good"].port),
+            "WW_HTTPS_BADHOST_PORT": str(tls["bad"].port),
+            "WW_HTTPS_ROGUE_PORT": str(tls["rogue"].port),
+            "WW_HTTPS_EXPIRED_PORT": str(tls["expired"].port), "WW_CA_DER": certs["ca_der"],
             "WW_CLOSED_PORT": str(closed.port)}
 
 

@@ -407,14 +407,20 @@ def test_faults_keep_previous_cache():
         assert Store(d).load()[0].same_as(first) and st.writes == 1
 
 
-def test_fetch_tls_wrong_host_is_refused():
+def test_fetch_tls_wrong_host_rogue_or_expired_certificate_is_refused():
     http, client = loopback_client()
     ca = loopback_ca()
     tls = http.Client(client.open_socket, ca_file=ca, timeout_s=10)
-    ok = cfg(baseUrl="https://localhost:%d/x/f=arcadia/smart_price_48h_default.json"
-             % env_int("WW_HTTPS_PORT"))
-    s = arcadia.fetch(tls, ok, NOW, {})
+
+    def over(port_env):
+        return cfg(baseUrl="https://localhost:%d/x/f=arcadia/smart_price_48h_default.json"
+                   % env_int(port_env))
+
+    s = arcadia.fetch(tls, over("WW_HTTPS_PORT"), NOW, {})
     check_against_fixture(s, "smart_price_48h_default.json")
-    bad = cfg(baseUrl="https://localhost:%d/x/f=arcadia/smart_price_48h_default.json"
-              % env_int("WW_HTTPS_BADHOST_PORT"))
-    raises(http.TLSError, arcadia.fetch, tls, bad, NOW, {})
+    with TmpDir("arc") as d:
+        Store(d).save(s)
+        for port_env in ("WW_HTTPS_BADHOST_PORT", "WW_HTTPS_ROGUE_PORT", "WW_HTTPS_EXPIRED_PORT"):
+            raises(http.TLSError, arcadia.fetch, tls, over(port_env), NOW, {})
+            loaded, _ = Store(d).load()
+            assert loaded is not None and loaded.same_as(s), port_env

@@ -286,6 +286,30 @@ def test_https_wrong_host_name_is_a_tls_error():
     c.get(_url("", port_env="WW_HTTPS_PORT", scheme="https", host="localhost")).close()
 
 
+def _one_line_saying(e, *words):
+    text = str(e)
+    assert "\n" not in text and "\\n" not in text, text  # a log line; repr shows \\n
+    assert any(w in text for w in words), text
+
+
+def test_https_certificate_from_another_ca_is_a_tls_error():
+    # the right name, signed by a CA the plug does not trust: what a man in the middle shows
+    c = _client(ca_file=_ca())
+    for host in ("localhost", "127.0.0.1"):
+        e = raises(http.TLSError, c.get,
+                   _url("", port_env="WW_HTTPS_ROGUE_PORT", scheme="https", host=host))
+        # CPython: "unable to get local issuer certificate"; mbedTLS: "not correctly signed
+        # by the trusted CA"
+        _one_line_saying(e, "issuer", "trusted CA")
+
+
+def test_https_expired_certificate_is_a_tls_error():
+    c = _client(ca_file=_ca())
+    e = raises(http.TLSError, c.get,
+               _url("", port_env="WW_HTTPS_EXPIRED_PORT", scheme="https", host="localhost"))
+    _one_line_saying(e, "expired")
+
+
 def test_https_without_ca_is_a_tls_error():
     needs_tls()  # else the TLSError would only say that ssl is missing
     raises(http.TLSError, _client().get,
