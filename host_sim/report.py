@@ -130,6 +130,8 @@ def write_timeline(res, out_dir, stem="timeline"):
 
 
 MAX_WEEK_ROWS = 8
+_LEGEND = ("green = load on, red = injected fault, grey = power cut, purple dashes = button "
+           "press or override")
 
 
 def write_chart(res, path):
@@ -187,6 +189,7 @@ def write_chart(res, path):
     ax.grid(alpha=0.3)
 
     cut_spans = [(ev[1], ev[2]) for ev in res.events if ev[0] == "cut"]
+    acts = [ev[1] for ev in res.events if ev[0] == "act"]  # a person's button press/override
     fault_spans = [(f[1], f[2]) for f in s["faults"] if f[0] in ("outage", "error", "slow",
                                                                  "truncate", "wifi")]
     for ax, (a, b) in zip(axes[1:], weeks, strict=True):
@@ -205,17 +208,19 @@ def write_chart(res, path):
         for x, y in cut_spans:
             if y > a and x < b:
                 ax.axvspan(dt(max(x, a)), dt(min(y, b)), color="grey", alpha=0.4, lw=0)
+        for x in acts:
+            if a <= x < b:
+                ax.axvline(dt(x), color="tab:purple", ls="--", lw=1.0)
         ax.set_xlim(dt(a), dt(b))
         ax.set_ylabel("%s/kWh" % cur)
         ax.xaxis.set_major_locator(mdates.DayLocator())
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%a %m-%d"))
         ax.grid(alpha=0.3)
     if n_weeks_total > len(weeks):
-        axes[-1].set_xlabel("first %d of %d weeks shown; green = load on, red = injected "
-                            "fault, grey = power cut" % (len(weeks), n_weeks_total))
+        axes[-1].set_xlabel("first %d of %d weeks shown; %s" % (len(weeks), n_weeks_total,
+                                                                 _LEGEND))
     else:
-        axes[-1].set_xlabel("local time; green = load on, red = injected fault, grey = "
-                            "power cut")
+        axes[-1].set_xlabel("local time; " + _LEGEND)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
