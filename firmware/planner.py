@@ -5,9 +5,9 @@
     p.at(t_s)             (on, reason, until_s)  until_s = end of that segment (None past the end)
     p.next_change(t_s)    first time after t_s at which `on` changes (p.end_s if none: re-plan)
 
-Helpers: policy.py (the "policy.*" settings -> Policy; CONFIG and Policy are re-exported here),
-cheapest.py (the exact selections), windows.py (local HH:MM windows, segment timelines),
-tz.py (local days).
+Helpers: plan.py (the compact Plan it returns), policy.py (the "policy.*" settings -> Policy;
+CONFIG and Policy are re-exported here), cheapest.py (the exact selections), windows.py (local
+HH:MM windows, segment timelines), tz.py (local days).
 
 `on` is the LOAD state. Inverting it for wiring where the load runs while the relay is released
 (`relay.inverted`) is the app's job, active-low pins the HAL's: the planner never inverts.
@@ -66,6 +66,7 @@ is re-planned, and new prices could move it: the load would stop mid-cycle and r
 
 from .cheapest import cheapest, cheapest_block, cost_of  # noqa: F401 (re-exported)
 from .isotime import format_hm, format_ymd
+from .plan import Plan
 from .policy import CONFIG, MODES, PERIODS, RELATIVE, Policy  # noqa: F401 (re-exported)
 from .schedule import NO_PRICE, Schedule, format_price
 from .windows import add as _add
@@ -151,60 +152,6 @@ def clock_trusted(now_s, build_s=0, fetched_s=0, skew_s=FETCH_SKEW_S):
     if now_s < (build_s or 0):
         return False
     return not fetched_s or now_s >= fetched_s - skew_s
-
-
-class Plan:
-    """The result of plan(): segments [(start_s, end_s, on, reason)] from the planning time
-    to end_s, contiguous; blocks = the contiguous blocks chosen (block mode)."""
-
-    def __init__(self, segments, safe_on=False, blocks=None):
-        self.segments = segments
-        self.safe_on = safe_on
-        self.blocks = blocks or []
-        self.start_s = segments[0][0] if segments else None
-        self.end_s = segments[-1][1] if segments else None
-
-    def _find(self, t_s):
-        seg = self.segments
-        if not seg or t_s < seg[0][0] or t_s >= seg[-1][1]:
-            return -1
-        lo, hi = 0, len(seg) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) >> 1
-            if seg[mid][0] <= t_s:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo
-
-    def at(self, t_s):
-        k = self._find(t_s)
-        if k < 0:
-            return self.safe_on, "no plan: safe state %s" % _onoff(self.safe_on), None
-        s, e, on, reason = self.segments[k]
-        return on, reason, e
-
-    def next_change(self, t_s):
-        k = self._find(t_s)
-        if k < 0:
-            return None
-        seg = self.segments
-        on = seg[k][2]
-        for j in range(k + 1, len(seg)):
-            if seg[j][2] != on:
-                return seg[j][0]
-        return self.end_s
-
-    def on_intervals(self):
-        """[(start_s, end_s)] of the load being on, adjacent segments joined."""
-        out = []
-        for s, e, on, _r in self.segments:
-            if on:
-                if out and out[-1][1] == s:
-                    out[-1] = (out[-1][0], e)
-                else:
-                    out.append((s, e))
-        return out
 
 
 # -- helpers ----------------------------------------------------------------------------------

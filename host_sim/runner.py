@@ -326,10 +326,13 @@ def _run_micropython(opts, dev, emit):
     try:
         p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
+        other = []  # MicroPython prints an uncaught exception's traceback on stdout
         for line in p.stdout:
             line = line.strip()
             if line.startswith("["):
                 emit(json.loads(line))
+            elif line:
+                other = (other + [line])[-8:]
         err = p.stderr.read()
         rc = p.wait()
     finally:
@@ -337,8 +340,9 @@ def _run_micropython(opts, dev, emit):
         if mpy_dir:
             shutil.rmtree(mpy_dir, ignore_errors=True)
     if rc != 0:
-        tail = "\n".join(err.strip().splitlines()[-8:])
-        raise SimError("micropython device exited with %d:\n%s" % (rc, tail))
+        tail = (other + err.strip().splitlines())[-8:]
+        raise SimError("micropython device exited with %d: %s%s" % (
+            rc, tail[-1] if tail else "no output", "".join("\n  " + t for t in tail[:-1])))
 
 
 def _compile_device_side(mpy_dir):

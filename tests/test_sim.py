@@ -20,7 +20,7 @@ import pytest
 from firmware import tz
 from firmware.isotime import parse_iso
 from host_sim import faults, prices
-from host_sim.runner import Options, simulate
+from host_sim.runner import Options, SimError, simulate
 
 try:  # the app and its planner are built in parallel; skip the end-to-end runs until then
     import firmware.app  # noqa: F401
@@ -269,10 +269,17 @@ def test_deployed_mpy_plug_runs_in_110wk_where_source_cannot():
     b = simulate(Options(runtime="micropython", mpy=True, mpy_heap="110wk", **base))
     assert b.summary["fetch_failures"] == 0 and b.summary["fetches"] == a.summary["fetches"]
     assert a.decisions() == b.decisions()
-    src = simulate(Options(runtime="micropython", mpy_heap="110wk", **base))
-    assert src.summary["fetch_failures"] == src.summary["fetches"] > 0
-    failed = [e[2] for e in src.events if e[0] == "log" and " fetch: failed" in e[2]]
-    assert failed and "MemoryError" in failed[0], failed[:1]
+    # from source it is out of memory: at boot (compiling a provider's settings), or, when
+    # the heap happens to be laid out a little better, at every fetch
+    try:
+        src = simulate(Options(runtime="micropython", mpy_heap="110wk", **base))
+    except SimError as e:
+        assert str(e).startswith("micropython device exited with 1: MemoryError"), e
+        assert "firmware/" in str(e)  # the traceback says where
+    else:
+        assert src.summary["fetch_failures"] == src.summary["fetches"] > 0
+        failed = [e[2] for e in src.events if e[0] == "log" and " fetch: failed" in e[2]]
+        assert failed and "MemoryError" in failed[0], failed[:1]
 
 
 def test_cli_heap_size_takes_what_micropython_takes():
