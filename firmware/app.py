@@ -39,6 +39,13 @@ the need over the rest of the period. The count is kept in run.json, so a power 
 does not reset it (the time the plug was down counts as off - it was); while the load runs it
 is saved at least every netloop.RUN_CHECKPOINT_S (15 min), the most on-time a cut can lose.
 
+Running out of heap is a state, not a crash (a reset would free the heap, but the same prices
+would fill it again, and three crashes in a row mean safe mode): a plan that does not fit is
+tried again without the old plan, else the load holds the safe state and the plan is retried
+every OOM_RETRY_S; a merge that does not fit releases the plan, else counts as a failed fetch
+(the cache stays); any other step that runs out follows the plan held and steps again after
+OOM_STEP_S. Each is logged once, and again when it fits.
+
 Besides config.json and the cache the app keeps status.json, log.txt, override.json and
 run.json on flash (firmware/flashstate.py); `app.persist = False` turns them off. The
 provider's `state` dict (e.g. the rate plan's energy counter) is saved as the cache's extras.
@@ -46,6 +53,7 @@ With a metering chip (hal.meter) its readings feed the rate plan's energy counte
 one the relay's on-time does (at rateplan.load_kw).
 """
 
+import gc
 import json
 
 from . import VERSION, config, flashstate, planner, tz
@@ -65,6 +73,8 @@ from .store import Store
 # 1970; the ESP32 HAL applies its real build date to an RTC kept over a reset.
 EARLIEST_S = 1420070400  # 2015-01-01
 HEALTHY_MS = 600000  # after 10 min of uptime the crash counter is cleared (on_healthy)
+OOM_RETRY_S = 300  # a plan that did not fit the heap is tried again this much later
+OOM_STEP_S = 60  # a step that ran out of heap is repeated this much later
 
 
 def relay_level(cfg, load_on):
@@ -127,6 +137,8 @@ class App:
         self.next_fetch_s = 0
         self.fetches = self.fetch_failures = self.switches = 0
         self._dirty = True
+        self._oom = False  # the last plan did not fit the heap (logged once)
+        self._step_oom = False  # the last step ran out of heap (logged once)
         self._day_end_s = None
         self._next_sync_s = 0
         self._decision = None
@@ -262,6 +274,37 @@ class App:
         """One pass of the control loop; returns the UTC second to wake up at."""
         if not self.booted:
             self.boot()
+        try:
+            wake = self._step()
+        except MemoryError:
+            return self._step_out_of_memory()
+        if self._step_oom:
+            self._step_oom = False
+            self.log.info("app", "steps fit in memory again")
+        return wake
+
+    def _step_out_of_memory(self):
+        """A step that ran out of heap is a state, not a crash: a reset would free the heap,
+        but the same prices and plan would fill it again, and three crashes in a row mean
+        safe mode. Follow the plan held (or the safe state), say so, and step again soon."""
+        gc.collect()
+        now = self.hal.clock.now_s()
+        try:
+            if self.plan is not None and self.plan.at(now)[2] is not None:
+                on, reason, _until = self.plan.at(now)
+            else:
+                on = self.policy.safe_on
+                reason = "out of memory: safe state %s" % ("on" if on else "off")
+            self._apply(now, on, reason)
+            if not self._step_oom:  # once per episode, not every minute
+                self._step_oom = True
+                self.log.warn("app", "step ran out of memory (%d bytes free); stepping every "
+                              "%d s until it fits" % (mem_free(), OOM_STEP_S))
+        except MemoryError:
+            pass  # the relay keeps its last state; the next step tries again
+        return now + OOM_STEP_S
+
+    def _step(self):
         hal = self.hal
         hal.wdt.feed()
         now = hal.clock.now_s()
@@ -365,10 +408,37 @@ class App:
         sched = self.schedule if self.schedule is not None else Schedule()
         if len(sched) and sched.base_s < day_start - KEEP_HISTORY_S:
             sched.drop_before(day_start - KEEP_HISTORY_S)
-        self.plan = planner.plan(sched, self.policy, now, self.state, self.zone,
-                                 self._rate_plan(now))
+        try:
+            self.plan = planner.plan(sched, self.policy, now, self.state, self.zone,
+                                     self._rate_plan(now))
+        except MemoryError:
+            # The old plan is held while the new one is built: let it go and try once more.
+            # If even that fails, hold the safe state for a while instead of crashing into
+            # a reset (and, repeated, safe mode): the schedule stays, the next step retries.
+            self.plan = None
+            gc.collect()
+            try:
+                self.plan = planner.plan(sched, self.policy, now, self.state, self.zone,
+                                         self._rate_plan(now))
+            except MemoryError:
+                self.plan = self._out_of_memory_plan(now)
+                return  # still dirty: plan again at the next step
+        if self._oom:
+            self._oom = False
+            self.log.info("plan", "fits in memory again")
         self._save_run()  # plan() records a block once it has started
         self._dirty = False
+
+    def _out_of_memory_plan(self, now):
+        safe = self.policy.safe_on
+        if not self._oom:  # once, not at every retry
+            self._oom = True
+            gc.collect()
+            self.log.warn("plan", "out of memory (%d bytes free): safe state %s, retrying "
+                          "every %d min" % (mem_free(), "on" if safe else "off",
+                                            OOM_RETRY_S // 60))
+        return planner.Plan([(now, now + OOM_RETRY_S, safe, "out of memory planning: safe "
+                              "state %s" % ("on" if safe else "off"))], safe)
 
     def _rateplan_module(self):
         """The static rate plan provider when it is the source or the fallback, else None."""

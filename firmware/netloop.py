@@ -148,39 +148,19 @@ class NetLoop:
             if new is None or not len(new):
                 raise ValueError("no prices in the answer")
         except Exception as e:  # the supervisor: any fetch failure is a state, not an exit
-            gc.collect()
-            old = app.schedule
-            withdrawn = self.withdraw() is not old  # e.g. every event cancelled: no data
-            if withdrawn:
-                app._dirty = True
-                try:
-                    app.store.save(app.schedule, app._extras())
-                except (OSError, ValueError) as e2:
-                    app.log.error("cache", "not saved: %s" % exc_text(e2))
-            app.fetch_failures += 1
-            t = hal.clock.now_s()
-            app.next_fetch_s = app.cadence.failed(t, getattr(e, "retry_after_s", None))
-            msg = exc_text(e)
-            app.last_fetch = {"t_s": t, "ok": False, "msg": msg}
-            app.log.warn("fetch", "failed: %s; retry in %d s" % (msg, app.next_fetch_s - t))
-            if withdrawn:
-                app._settle(t)
-            else:
-                app._snapshot()
-            return False
+            return self._failed(e)
         finally:
             close = getattr(client, "close", None)
             if close is not None:
                 close()
-        app.cadence.succeeded()
         t = hal.clock.now_s()
         before = app.schedule
-        old = self.withdraw()
-        merged = old.merge(new) if old is not None else new
-        merged.fetched_s = t
-        keep = app.zone.day_start(t) - KEEP_HISTORY_S
-        if len(merged) and merged.base_s < keep:
-            merged.drop_before(keep)
+        try:
+            merged = self._merged(new, t)
+        except MemoryError as e:  # the old and the new schedule did not fit together
+            new = None
+            return self._failed(e, "merging")
+        app.cadence.succeeded()
         changed = before is None or not merged.same_as(before)
         app.schedule = merged
         gc.collect()
@@ -199,6 +179,47 @@ class NetLoop:
                                                          format_iso(app.next_fetch_s)))
         app._settle(t)
         return True
+
+    def _merged(self, new, t):
+        """The cached schedule with `new` merged in (new wins), history before yesterday
+        dropped. The plan held for the old schedule is released first if memory runs short."""
+        app = self.app
+        old = self.withdraw()
+        try:
+            merged = old.merge(new) if old is not None else new
+        except MemoryError:
+            app.plan = None  # re-planned from the merged schedule anyway
+            gc.collect()
+            merged = old.merge(new)
+        merged.fetched_s = t
+        keep = app.zone.day_start(t) - KEEP_HISTORY_S
+        if len(merged) and merged.base_s < keep:
+            merged.drop_before(keep)
+        return merged
+
+    def _failed(self, e, doing=""):
+        """A failed fetch: the cache stays (less what the source withdrew), back off, log."""
+        app, hal = self.app, self.app.hal
+        gc.collect()
+        old = app.schedule
+        withdrawn = self.withdraw() is not old  # e.g. every event cancelled: no data
+        if withdrawn:
+            app._dirty = True
+            try:
+                app.store.save(app.schedule, app._extras())
+            except (OSError, ValueError) as e2:
+                app.log.error("cache", "not saved: %s" % exc_text(e2))
+        app.fetch_failures += 1
+        t = hal.clock.now_s()
+        app.next_fetch_s = app.cadence.failed(t, getattr(e, "retry_after_s", None))
+        msg = exc_text(e) if not doing else "%s %s" % (doing, exc_text(e))
+        app.last_fetch = {"t_s": t, "ok": False, "msg": msg}
+        app.log.warn("fetch", "failed: %s; retry in %d s" % (msg, app.next_fetch_s - t))
+        if withdrawn or app.plan is None:
+            app._settle(t)
+        else:
+            app._snapshot()
+        return False
 
     def withdraw(self):
         """Clear the spans the provider withdrew ("<source>.removed" in its state) from the

@@ -25,12 +25,14 @@ class Plan:
         n = len(segments)
         self.start_s = segments[0][0] if n else None
         self.end_s = segments[-1][1] if n else None
+        self._base = segments[0][0] if n else 0  # start_s and the span as ints, for _seg
+        self._span = segments[-1][1] - self._base if n else 0
         # array(typecode, range(n)) is allocated at its final size, without a list first
         self._off = array("i", range(n))
         self._code = array("H", range(n))
         self._why = []
         index = {}
-        t = self.start_s
+        t = self._base
         for k in range(n):
             s, e, on, reason = segments[k]
             if s != t or e <= s:
@@ -40,17 +42,17 @@ class Plan:
             if i is None:
                 i = index[reason] = len(self._why)
                 self._why.append(reason)
-            self._off[k] = s - self.start_s
+            self._off[k] = s - self._base
             self._code[k] = (i << 1) | (1 if on else 0)
 
     def __len__(self):
         return len(self._off)
 
     def _seg(self, k):
-        s = self.start_s + self._off[k]
-        e = self.start_s + self._off[k + 1] if k + 1 < len(self._off) else self.end_s
+        off = self._off
+        e = off[k + 1] if k + 1 < len(off) else self._span
         c = self._code[k]
-        return s, e, bool(c & 1), self._why[c >> 1]
+        return self._base + off[k], self._base + e, bool(c & 1), self._why[c >> 1]
 
     @property
     def segments(self):
@@ -59,9 +61,10 @@ class Plan:
 
     def _find(self, t_s):
         n = len(self._off)
-        if not n or t_s < self.start_s or t_s >= self.end_s:
+        x = t_s - self._base
+        if not n or x < 0 or x >= self._span:
             return -1
-        off, x = self._off, t_s - self.start_s
+        off = self._off
         lo, hi = 0, n - 1
         while lo < hi:
             mid = (lo + hi + 1) >> 1
@@ -89,7 +92,7 @@ class Plan:
         on = code[k] & 1
         for j in range(k + 1, len(code)):
             if code[j] & 1 != on:
-                return self.start_s + self._off[j]
+                return self._base + self._off[j]
         return self.end_s
 
     def on_intervals(self):

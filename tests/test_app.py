@@ -983,3 +983,170 @@ def test_started_block_is_finished_after_a_power_cut_despite_new_prices():
         run_steps(app2, hal2, T0 + 24 * HOUR - 1)
         assert on_seconds(hal2.relay.history, T0 + 3 * HOUR, T0 + 5 * HOUR) == 1800 + HOUR
         assert on_seconds(hal2.relay.history, T0 + 5 * HOUR, T0 + 24 * HOUR) == 0
+
+
+# -- running out of heap ----------------------------------------------------------------------
+class _Starved:
+    """Stands in for a collaborator module (planner) whose `name` raises MemoryError on its
+    next `fails` calls, as a fragmented ESP32 heap does; everything else is the real thing."""
+
+    def __init__(self, real, name, fails):
+        self.real, self.name, self.fails = real, name, fails
+
+    def __getattr__(self, attr):
+        fn = getattr(self.real, attr)
+        if attr != self.name:
+            return fn
+
+        def starved(*args, **kw):
+            if self.fails:
+                self.fails -= 1
+                raise MemoryError("memory allocation failed (test)")
+            return fn(*args, **kw)
+
+        return starved
+
+
+def _starve(name, fails):
+    from firmware import app as appmod
+
+    real = appmod.planner
+    appmod.planner = _Starved(real, name, fails)
+    return appmod, real
+
+
+def test_a_plan_that_runs_out_of_heap_is_retried_without_the_old_plan():
+    with TmpDir("app") as root:
+        cache(root, prices(T0, 48), T0)
+        hal = FakeHal(root, t=T0 + 60)
+        app = App(hal, cfg(), provider=FakeProvider(default=lambda now: prices(T0, 48)))
+        app.boot()
+        appmod, real = _starve("plan", 1)
+        try:
+            app._dirty = True
+            app.step()  # the first try fails, the second (old plan released) fits
+        finally:
+            appmod.planner = real
+        assert not [x for x in hal.lines if "out of memory" in x]
+        assert hal.relay.level == app.plan.at(hal.clock.t)[0]
+        assert "out of memory" not in app.reason
+
+
+def test_no_plan_fits_the_heap_safe_state_then_back_to_the_plan():
+    with TmpDir("app") as root:
+        cache(root, prices(T0, 48), T0)
+        hal = FakeHal(root, t=T0 + 60)
+        app = App(hal, cfg(safe_state="off"),
+                  provider=FakeProvider(default=lambda now: prices(T0, 48)))
+        app.boot()
+        s, e, on = _segment(app, 3 * HOUR)
+        if not on:  # a stretch where the plan runs the load: the safe state must differ
+            s, e, on = _segment_on(app)
+        run_steps(app, hal, s + 60)
+        assert hal.relay.level is True
+        appmod, real = _starve("plan", 4)  # two steps' worth of attempts fail
+        try:
+            app._dirty = True
+            wake = app.step()
+            assert hal.relay.level is False and app.reason == \
+                "out of memory planning: safe state off"
+            assert wake <= hal.clock.t + 300  # tried again within 5 min
+            hal.clock.t = wake
+            app.step()
+            assert hal.relay.level is False
+        finally:
+            appmod.planner = real
+        oom = [x for x in hal.lines if "plan: out of memory" in x]
+        assert len(oom) == 1, oom  # logged once, not at every retry
+        hal.clock.t = app.step()  # fits again: the real plan, at once
+        assert hal.relay.level == app.plan.at(hal.clock.t)[0] is True
+        assert [x for x in hal.lines if "fits in memory again" in x]
+
+
+def _segment_on(app):
+    for s, e, on, _why in app.plan.segments:
+        if on and e - s >= HOUR and s > app.hal.clock.t:
+            return s, e, on
+    raise AssertionError("no ON segment")
+
+
+class _HungryLed:
+    """An LED driver whose next `fails` writes run out of heap (an allocation anywhere in a
+    step, as the status snapshot or a log line could)."""
+
+    def __init__(self, led, fails):
+        self.led, self.fails = led, fails
+
+    def set(self, mode):
+        if self.fails:
+            self.fails -= 1
+            raise MemoryError("memory allocation failed (test)")
+        self.led.set(mode)
+
+
+def test_a_step_that_runs_out_of_heap_follows_the_plan_and_steps_again_soon():
+    with TmpDir("app") as root:
+        cache(root, prices(T0, 48), T0)
+        hal = FakeHal(root, t=T0 + 60)
+        app = App(hal, cfg(), provider=FakeProvider(default=lambda now: prices(T0, 48)))
+        app.boot()
+        s, e, on = _segment(app, HOUR)
+        hal.clock.t = s - 10
+        app.step()
+        real_led = hal.led
+        hal.led = _HungryLed(real_led, 3)
+        hal.clock.t = s  # the switch is due; every LED write fails for three steps
+        wakes = [app.step()]
+        assert hal.relay.level == on and wakes[0] == s + 60  # switched anyway; again in 60 s
+        for _ in range(2):
+            hal.clock.t = wakes[-1]
+            wakes.append(app.step())
+        assert [x for x in hal.lines if "step ran out of memory" in x] and \
+            len([x for x in hal.lines if "step ran out of memory" in x]) == 1
+        hal.led = real_led
+        hal.clock.t = wakes[-1]
+        app.step()
+        assert [x for x in hal.lines if "steps fit in memory again" in x]
+        assert hal.relay.level == app.plan.at(hal.clock.t)[0]
+
+
+class _TightSchedule(Schedule):
+    """A cached schedule whose next `fails` merges run out of heap (old + new + the held plan
+    did not fit together)."""
+
+    fails = 0
+
+    def merge(self, newer):
+        if self.fails:
+            self.fails -= 1
+            raise MemoryError("memory allocation failed (test)")
+        return Schedule.merge(self, newer)
+
+
+def _tight_copy(sched, fails):
+    t = _TightSchedule(sched.source, sched.currency, sched.unit)
+    for i in range(len(sched)):
+        t.add(sched.start_of(i), sched.end_of(i), sched.prices[i])
+    t.fetched_s = sched.fetched_s
+    t.fails = fails
+    return t
+
+
+def test_a_merge_that_runs_out_of_heap_releases_the_plan_or_keeps_the_old_schedule():
+    with TmpDir("app") as root:
+        cache(root, prices(T0, 48), T0)
+        hal = FakeHal(root, t=T0 + 60)
+        app = App(hal, cfg(), provider=FakeProvider(default=lambda now: prices(T0, 72)))
+        app.boot()
+        # once: the held plan is released, the merge fits, the fetch succeeds
+        app.schedule = _tight_copy(app.schedule, 1)
+        assert app.fetch_now() is True and app.schedule.end_s == T0 + 72 * HOUR
+        assert app.plan is not None and hal.relay.level == app.plan.at(hal.clock.t)[0]
+        # always: a failed fetch like any other; the cached prices and the plan stay
+        old = app.schedule = _tight_copy(app.schedule, 99)
+        n = app.fetch_failures
+        assert app.fetch_now() is False
+        assert app.fetch_failures == n + 1 and app.schedule is old
+        assert app.last_fetch["msg"].startswith("merging MemoryError"), app.last_fetch
+        assert app.plan is not None and hal.relay.level == app.plan.at(hal.clock.t)[0]
+        assert app.next_fetch_s > hal.clock.t  # backed off
