@@ -158,8 +158,8 @@ class NetLoop:
         try:
             merged = self._merged(new, t)
         except MemoryError as e:  # the old and the new schedule did not fit together
-            new = None
-            return self._failed(e, "merging")
+            new = None  # let the answer go before _failed collects
+            return self._failed(e, "merging", before)
         app.cadence.succeeded()
         changed = before is None or not merged.same_as(before)
         app.schedule = merged
@@ -197,11 +197,13 @@ class NetLoop:
             merged.drop_before(keep)
         return merged
 
-    def _failed(self, e, doing=""):
-        """A failed fetch: the cache stays (less what the source withdrew), back off, log."""
+    def _failed(self, e, doing="", before=None):
+        """A failed fetch: the cache stays (less what the source withdrew), back off, log.
+        `before`: the cached schedule when the fetch began (a failed merge has already
+        applied the withdrawals)."""
         app, hal = self.app, self.app.hal
         gc.collect()
-        old = app.schedule
+        old = app.schedule if before is None else before
         withdrawn = self.withdraw() is not old  # e.g. every event cancelled: no data
         if withdrawn:
             app._dirty = True
