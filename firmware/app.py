@@ -290,9 +290,10 @@ class App:
         gc.collect()
         now = self.hal.clock.now_s()
         try:
-            if self.plan is not None and self.plan.at(now)[2] is not None:
-                on, reason, _until = self.plan.at(now)
-            else:
+            until = None
+            if self.plan is not None:
+                on, reason, until = self.plan.at(now)
+            if until is None:  # no plan, or none for now
                 on = self.policy.safe_on
                 reason = "out of memory: safe state %s" % ("on" if on else "off")
             self._apply(now, on, reason)
@@ -408,21 +409,20 @@ class App:
         sched = self.schedule if self.schedule is not None else Schedule()
         if len(sched) and sched.base_s < day_start - KEEP_HISTORY_S:
             sched.drop_before(day_start - KEEP_HISTORY_S)
-        try:
-            self.plan = planner.plan(sched, self.policy, now, self.state, self.zone,
-                                     self._rate_plan(now))
-        except MemoryError:
-            # The old plan is held while the new one is built: let it go and try once more.
-            # If even that fails, hold the safe state for a while instead of crashing into
-            # a reset (and, repeated, safe mode): the schedule stays, the next step retries.
-            self.plan = None
-            gc.collect()
+        # The old plan is held while the new one is built: if that does not fit, let it go
+        # and try once more. If even that fails, hold the safe state for a while instead of
+        # crashing into a reset (and, repeated, safe mode): the schedule stays.
+        for last_try in (False, True):
             try:
                 self.plan = planner.plan(sched, self.policy, now, self.state, self.zone,
                                          self._rate_plan(now))
+                break
             except MemoryError:
-                self.plan = self._out_of_memory_plan(now)
-                return  # still dirty: plan again at the next step
+                self.plan = None
+                gc.collect()
+                if last_try:
+                    self.plan = self._out_of_memory_plan(now)
+                    return  # still dirty: plan again at the next step
         if self._oom:
             self._oom = False
             self.log.info("plan", "fits in memory again")
@@ -433,7 +433,6 @@ class App:
         safe = self.policy.safe_on
         if not self._oom:  # once, not at every retry
             self._oom = True
-            gc.collect()
             self.log.warn("plan", "out of memory (%d bytes free): safe state %s, retrying "
                           "every %d min" % (mem_free(), "on" if safe else "off",
                                             OOM_RETRY_S // 60))

@@ -22,11 +22,8 @@ from .flashstate import (
 from .isotime import format_iso
 
 CACHE_FILE = "prices.bin"
+MAX_OVERRIDE_MIN = 7 * 24 * 60  # plug.override() takes at most a week
 _CLOCK_VALID_AFTER_S = 1704067200  # 2024-01-01: an ESP32 RTC that was never set says 2000
-
-
-def _join(root, name):
-    return _config.join(root, name)
 
 
 def _wall_now_s():
@@ -125,7 +122,7 @@ class Plug:
                 return self.app.status()
             except Exception as e:
                 return {"error": exc_text(e)}
-        return _read_json(_join(self.root, STATUS_FILE)) or {}
+        return _read_json(_config.join(self.root, STATUS_FILE)) or {}
 
     def cache(self):
         """(Schedule or None, extras, error text or None) from the flash cache."""
@@ -250,8 +247,8 @@ class Plug:
         """Ask the app to hold the relay ON/OFF for `minutes` (0 cancels). The request is kept
         on flash so it survives the restart that follows an mpremote session."""
         minutes = int(minutes)
-        if minutes < 0 or minutes > 7 * 24 * 60:
-            raise _config.ConfigError("override: minutes must be in 0..10080")
+        if minutes < 0 or minutes > MAX_OVERRIDE_MIN:
+            raise _config.ConfigError("override: minutes must be in 0..%d" % MAX_OVERRIDE_MIN)
         until = self.now_s() + minutes * 60
         if not save_override(self.root, on, until if minutes else None):
             raise OSError("override: could not write %s" % OVERRIDE_FILE)
@@ -267,7 +264,7 @@ class Plug:
         lines = []
         for name in (LOG_FILE + ".1", LOG_FILE):  # the app rotates log.txt to log.txt.1
             try:
-                with open(_join(self.root, name)) as f:
+                with open(_config.join(self.root, name)) as f:
                     for line in f:
                         lines.append(line.rstrip("\r\n"))
                         if len(lines) > n:
@@ -287,7 +284,7 @@ class Plug:
         for name in (_config.CONFIG_FILE, CACHE_FILE, STATUS_FILE, LOG_FILE, LOG_FILE + ".1",
                      OVERRIDE_FILE, RUN_FILE, CRASH_FILE, COUNT_FILE):
             for p in (name, name + ".tmp"):
-                if remove(_join(self.root, p)):
+                if remove(_config.join(self.root, p)):
                     gone.append(p)
         self._cfg = None
         self.unsaved = []

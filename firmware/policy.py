@@ -12,7 +12,8 @@ _PRICE = "a price per kWh like 0.25, or empty for no limit"
 _WINDOWS = "local windows HH:MM-HH:MM, comma separated (e.g. 06:00-07:00,18:00-19:00), or empty"
 
 
-def _price(text):
+def parse_price(text):
+    """Field.parse for a price per kWh (here and in the rate plan's settings)."""
     try:
         price_u(text)
     except ValueError:
@@ -48,10 +49,10 @@ CONFIG = (
     Field("policy.load_kw", "number", 0, lo=0, hi=100, unit="kW", help="power of the load"),
     Field("policy.on_below", "text", "", hi=16,
           help="always on at or below this price (currency/kWh); empty = no limit",
-          parse=lambda v: _price(v), expect=_PRICE),
+          parse=parse_price, expect=_PRICE),
     Field("policy.off_above", "text", "", hi=16,
           help="never on above this price (currency/kWh); empty = no limit",
-          parse=lambda v: _price(v), expect=_PRICE),
+          parse=parse_price, expect=_PRICE),
     Field("policy.relative", "dropdown", "none", choices=RELATIVE,
           help="also on below the period mean, or at or below policy.percentile"),
     Field("policy.percentile", "number", 25, lo=0, hi=100, integer=True, unit="%"),

@@ -15,11 +15,10 @@ A person's actions use the same syntax (they are not faults, but the plug must c
 """
 
 from firmware.isotime import parse_iso
+from firmware.plugview import MAX_OVERRIDE_MIN
 
 SERVER_KINDS = ("outage", "error", "slow", "truncate")
 DEVICE_KINDS = ("powercut", "wifi")
-ACTION_KINDS = ("button", "override")
-MAX_OVERRIDE_S = 7 * 86400  # plug.override() takes at most 7 days
 
 
 class FaultSpecError(ValueError):
@@ -105,7 +104,7 @@ def parse_override(spec, run_start_s):
     if f.arg not in ("on", "off"):
         raise FaultSpecError("override %r: expected AT+DURATION:on or :off, e.g. 4d7h+2h:on"
                              % spec)
-    if f.t1 - f.t0 < 60 or f.t1 - f.t0 > MAX_OVERRIDE_S:
+    if f.t1 - f.t0 < 60 or f.t1 - f.t0 > MAX_OVERRIDE_MIN * 60:
         raise FaultSpecError("override %r: the duration must be 1 min .. 7 days" % spec)
     return f
 

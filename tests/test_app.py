@@ -1015,12 +1015,18 @@ def _starve(name, fails):
     return appmod, real
 
 
+def _booted(root, hours=48, **kw):
+    """A booted app on a 48 h cache whose fetches bring `hours` of prices."""
+    cache(root, prices(T0, 48), T0)
+    hal = FakeHal(root, t=T0 + 60)
+    app = App(hal, cfg(**kw), provider=FakeProvider(default=lambda now: prices(T0, hours)))
+    app.boot()
+    return hal, app
+
+
 def test_a_plan_that_runs_out_of_heap_is_retried_without_the_old_plan():
     with TmpDir("app") as root:
-        cache(root, prices(T0, 48), T0)
-        hal = FakeHal(root, t=T0 + 60)
-        app = App(hal, cfg(), provider=FakeProvider(default=lambda now: prices(T0, 48)))
-        app.boot()
+        hal, app = _booted(root)
         appmod, real = _starve("plan", 1)
         try:
             app._dirty = True
@@ -1034,11 +1040,7 @@ def test_a_plan_that_runs_out_of_heap_is_retried_without_the_old_plan():
 
 def test_no_plan_fits_the_heap_safe_state_then_back_to_the_plan():
     with TmpDir("app") as root:
-        cache(root, prices(T0, 48), T0)
-        hal = FakeHal(root, t=T0 + 60)
-        app = App(hal, cfg(safe_state="off"),
-                  provider=FakeProvider(default=lambda now: prices(T0, 48)))
-        app.boot()
+        hal, app = _booted(root, safe_state="off")
         s, e, on = _segment(app, 3 * HOUR)
         if not on:  # a stretch where the plan runs the load: the safe state must differ
             s, e, on = _segment_on(app)
@@ -1086,10 +1088,7 @@ class _HungryLed:
 
 def test_a_step_that_runs_out_of_heap_follows_the_plan_and_steps_again_soon():
     with TmpDir("app") as root:
-        cache(root, prices(T0, 48), T0)
-        hal = FakeHal(root, t=T0 + 60)
-        app = App(hal, cfg(), provider=FakeProvider(default=lambda now: prices(T0, 48)))
-        app.boot()
+        hal, app = _booted(root)
         s, e, on = _segment(app, HOUR)
         hal.clock.t = s - 10
         app.step()
@@ -1134,10 +1133,7 @@ def _tight_copy(sched, fails):
 
 def test_a_merge_that_runs_out_of_heap_releases_the_plan_or_keeps_the_old_schedule():
     with TmpDir("app") as root:
-        cache(root, prices(T0, 48), T0)
-        hal = FakeHal(root, t=T0 + 60)
-        app = App(hal, cfg(), provider=FakeProvider(default=lambda now: prices(T0, 72)))
-        app.boot()
+        hal, app = _booted(root, hours=72)
         # once: the held plan is released, the merge fits, the fetch succeeds
         app.schedule = _tight_copy(app.schedule, 1)
         assert app.fetch_now() is True and app.schedule.end_s == T0 + 72 * HOUR

@@ -36,6 +36,7 @@ All arithmetic is integer: prices in micro-units, energy in Wh plus a remainder 
 
 from ..config import Field
 from ..isotime import civil_from_days, days_from_civil, days_in_month, weekday
+from ..policy import parse_price
 from ..schedule import Schedule, price_u
 from . import ProviderError
 
@@ -48,7 +49,7 @@ CONFIG = (
     Field("rateplan.name", "text", "", hi=80, help="rate plan name, for display"),
     Field("rateplan.currency", "text", "USD", hi=8, help="currency of every price"),
     Field("rateplan.price", "text", "0", hi=16, help="price per kWh where no TOU period applies",
-          parse=lambda v: _price(v), expect="a price per kWh like 0.25"),
+          parse=parse_price, expect="a price per kWh like 0.25"),
     Field("rateplan.tou", "text", "", hi=600,
           help="TOU periods 'name price months days HH:MM-HH:MM; ...' (first match wins)",
           parse=lambda v: parse_tou(v)),
@@ -74,13 +75,6 @@ CONFIG = (
     Field("rateplan.billSettings", "text", "", hi=400,
           help="supplier bill settings (JSON, informational, from the import)"),
 )
-
-def _price(text):
-    try:
-        price_u(text)
-    except ValueError:
-        raise ValueError("not a price")
-
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAY_ALL = 0x7F
