@@ -56,7 +56,7 @@ one the relay's on-time does (at rateplan.load_kw).
 import gc
 import json
 
-from . import VERSION, config, flashstate, planner, tz
+from . import VERSION, config, flashstate, onoff, planner, tz
 from .compat import exc_text, mem_free, ticks_diff, ticks_ms
 from .fetcher import Backoff, Cadence
 from .isotime import format_iso
@@ -522,8 +522,9 @@ class App:
                 self.log.info("override", "cancelled")
             self._clear_override()
         else:
-            self._set_override(bool(on), now + int(minutes) * 60)
-            self.log.info("override", "%s for %d min" % ("on" if on else "off", minutes))
+            on = onoff.parse(on, "override")
+            self._set_override(on, now + int(minutes) * 60)
+            self.log.info("override", "%s for %d min" % (onoff.word(on), minutes))
         self._settle(now)
         return self.state.override_until_s
 

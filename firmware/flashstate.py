@@ -18,6 +18,7 @@ import json
 import os
 
 from .config import join
+from .onoff import parse as parse_onoff
 
 STATUS_FILE = "status.json"
 LOG_FILE = "log.txt"
@@ -69,7 +70,7 @@ def save_override(root, on, until_s):
         remove(join(root, OVERRIDE_FILE))
         return True
     return write_atomic(join(root, OVERRIDE_FILE),
-                        json.dumps({"on": bool(on), "until_s": until_s}))
+                        json.dumps({"on": parse_onoff(on), "until_s": until_s}))
 
 
 def load_override(root, now_s):
@@ -79,7 +80,7 @@ def load_override(root, now_s):
         with open(path) as f:
             ov = json.load(f)
         until = int(ov["until_s"])
-        on = bool(ov["on"])
+        on = parse_onoff(ov["on"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
     if until <= now_s:

@@ -22,6 +22,7 @@ import json
 from . import VERSION
 from . import config as _config
 from .compat import exc_text
+from .onoff import parse as parse_onoff
 from .plugview import Plug, show_value
 
 
@@ -170,11 +171,12 @@ def override(on, minutes=60):
 
     def do():
         p = session()
-        until = p.override(on, minutes)
+        state = parse_onoff(on, "override")
+        until = p.override(state, minutes)
         if int(minutes) == 0:
             print("override cancelled")
         else:
-            print("override %s until %s%s" % ("ON" if on else "OFF", p.local(until, p.zone()),
+            print("override %s until %s%s" % ("ON" if state else "OFF", p.local(until, p.zone()),
                                              "" if p.app is not None
                                              else " (applied when the app starts)"))
         return True

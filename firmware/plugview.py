@@ -7,6 +7,7 @@ import json
 
 from . import config as _config
 from .compat import exc_text
+from .onoff import parse as parse_onoff
 
 # The app's files on flash: status.json (its status() snapshot), log.txt (+ log.txt.1),
 # override.json ({"on": bool, "until_s": int}, read when it starts).
@@ -246,6 +247,7 @@ class Plug:
     def override(self, on, minutes=60):
         """Ask the app to hold the relay ON/OFF for `minutes` (0 cancels). The request is kept
         on flash so it survives the restart that follows an mpremote session."""
+        on = parse_onoff(on, "override")
         minutes = int(minutes)
         if minutes < 0 or minutes > MAX_OVERRIDE_MIN:
             raise _config.ConfigError("override: minutes must be in 0..%d" % MAX_OVERRIDE_MIN)
@@ -254,7 +256,7 @@ class Plug:
             raise OSError("override: could not write %s" % OVERRIDE_FILE)
         if self.live() and hasattr(self.app, "override"):
             try:
-                self.app.override(bool(on), minutes)
+                self.app.override(on, minutes)
             except Exception:  # the file above holds it; the app reads it when it starts
                 pass
         return until

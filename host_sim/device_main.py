@@ -36,6 +36,7 @@ _LOG_TAGS = (" fetch: ", " cache: ", " clock: ", " boot: ")
 
 
 def run(opts, emit):
+    from firmware import onoff
     from firmware.app import App
 
     hal = SimHal(opts["root"], opts["start_s"], opts.get("hosts", ()), opts.get("port", 0),
@@ -102,7 +103,8 @@ def run(opts, emit):
             emit(["act", t, kind, "press"])
         else:
             on, minutes = arg
-            emit(["act", t, kind, "%s for %d min" % ("on" if on else "off", minutes)])
+            on = onoff.parse(on, "override")  # what plug.override() does with a REPL argument
+            emit(["act", t, kind, "%s for %d min" % (onoff.word(on), minutes)])
             app.override(on, minutes)
 
     app = boot()

@@ -15,6 +15,7 @@ A person's actions use the same syntax (they are not faults, but the plug must c
 """
 
 from firmware.isotime import parse_iso
+from firmware import onoff
 from firmware.plugview import MAX_OVERRIDE_MIN
 
 SERVER_KINDS = ("outage", "error", "slow", "truncate")
@@ -101,7 +102,9 @@ def parse_button(spec, run_start_s):
 def parse_override(spec, run_start_s):
     """--override AT+DUR:on|off: plug.override(on, DUR in minutes) at AT."""
     f = parse_window("override", spec, run_start_s)
-    if f.arg not in ("on", "off"):
+    try:
+        f.arg = onoff.word(onoff.parse(f.arg, "override"))
+    except ValueError:
         raise FaultSpecError("override %r: expected AT+DURATION:on or :off, e.g. 4d7h+2h:on"
                              % spec)
     if f.t1 - f.t0 < 60 or f.t1 - f.t0 > MAX_OVERRIDE_MIN * 60:

@@ -221,7 +221,7 @@ def simulate(opts):
         "clock_loss_s": opts.clock_loss_s, "time_scale": opts.time_scale, "log": opts.log,
         "watch_state": list(getattr(server.api, "WATCH_STATE", ())),
         "actions": [[a.t0, "button", None] if a.kind == "button" else
-                    [a.t0, "override", [a.arg == "on", (a.t1 - a.t0) // 60]]
+                    [a.t0, "override", [a.arg, (a.t1 - a.t0) // 60]]
                     for a in opts.actions],
     }
     events = []

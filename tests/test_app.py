@@ -16,7 +16,7 @@ from firmware.schedule import FLAG_FORECAST, NO_PRICE, Schedule
 from firmware.store import Store
 
 from fakehal import FakeHal, FakeMeter, run_steps
-from support import TmpDir, env_int, skip
+from support import TmpDir, env_int, raises, skip
 
 try:
     from firmware import http  # noqa: F401 - the app imports it at its first fetch
@@ -420,6 +420,22 @@ def test_override_holds_the_load_and_expires_exactly():
         run_steps(app, hal, s + 1801)
         assert hal.relay.history[-1] == (s + 1800, on)  # back on plan at the second it ends
         assert app.status()["override"] is None
+
+
+def test_override_takes_on_off_words_and_refuses_the_rest():
+    # "off" is a non-empty string: before one parser, app.override("off", 30) turned the load ON
+    with TmpDir("app") as root:
+        cache(root, prices(T0, 72), T0)
+        hal = FakeHal(root, t=T0 + 60)
+        app = App(hal, cfg(), provider=FakeProvider(default=lambda now: prices(T0, 72)))
+        app.boot()
+        app.override("on", 30)
+        assert hal.relay.level is True and app.status()["override"]["on"] is True
+        app.override("off", 30)
+        assert hal.relay.level is False and app.status()["override"]["on"] is False
+        for bad in ("yes", 2, "of"):
+            raises(ValueError, app.override, bad, 30)
+        assert hal.relay.level is False and app.status()["override"]["on"] is False
 
 
 def test_button_toggles_a_timed_override_and_a_second_press_cancels_it():

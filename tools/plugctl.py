@@ -294,7 +294,7 @@ def cmd_override(board, a):
     if a.state == "cancel":
         code = "plug.override(False, 0)"
     else:
-        code = "plug.override(%s, %d)" % (a.state == "on", a.minutes)
+        code = "plug.override(%s, %d)" % (_q(a.state), a.minutes)  # the plug parses on/off
     print(board.plug(code), end="")
 
 
