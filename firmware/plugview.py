@@ -7,7 +7,6 @@ import json
 
 from . import config as _config
 from .compat import exc_text
-from .onoff import parse as parse_onoff
 
 # The app's files on flash: status.json (its status() snapshot), log.txt (+ log.txt.1),
 # override.json ({"on": bool, "until_s": int}, read when it starts).
@@ -21,6 +20,7 @@ from .flashstate import (
     save_override,
 )
 from .isotime import format_iso
+from .onoff import parse as parse_onoff
 
 CACHE_FILE = "prices.bin"
 MAX_OVERRIDE_MIN = 7 * 24 * 60  # plug.override() takes at most a week

@@ -14,8 +14,8 @@ A person's actions use the same syntax (they are not faults, but the plug must c
     --override 4d7h+2h:on    an installer's plug.override(True, 120) at that moment
 """
 
-from firmware.isotime import parse_iso
 from firmware import onoff
+from firmware.isotime import parse_iso
 from firmware.plugview import MAX_OVERRIDE_MIN
 
 SERVER_KINDS = ("outage", "error", "slow", "truncate")

@@ -1,10 +1,11 @@
 # runtimes: cpython micropython
 """One on/off parser for every door: the documented forms only, anything else refused."""
 
+from test_plug import T0, make
+
 from firmware import onoff, plug
 
 from support import TmpDir, raises
-from test_plug import T0, make
 
 
 def test_documented_forms_and_nothing_else():
