@@ -1,1 +1,1 @@
-from firmware.plug import *  # noqa: F403 - `import plug` at the REPL
+from firmware.repl.plug import *  # noqa: F403 - `import plug` at the REPL

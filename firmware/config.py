@@ -115,7 +115,7 @@ class Field:
                         raise ValueError
                 return out
             if k == "date":
-                from .isotime import parse_iso
+                from .clock.iso import parse_iso
 
                 if not isinstance(value, str) or len(value) != 10:
                     raise ValueError
@@ -148,7 +148,7 @@ class Field:
 
 def parse_url(value):
     """Field.parse for a base URL: http(s)://host[:port][/path]."""
-    from .http import split_url
+    from .http.client import split_url
 
     split_url(value)
 
@@ -171,14 +171,14 @@ def _modules():
     # it are then reported as unknown, never lost from flash until the next save.
     from .providers import SOURCES
 
-    names = ["app", "planner"] + ["providers." + n for n in SOURCES] + ["hal_esp32"]
+    names = ["app.settings", "plan.planner"] + ["providers." + n for n in SOURCES] + ["hal.esp32"]
     mods = []
     del MISSING[:]
     for name in names:
         try:
             mods.append(__import__("firmware." + name, None, None, ["CONFIG"]))
         except ImportError as e:
-            if name != "hal_esp32":
+            if name != "hal.esp32":
                 MISSING.append("%s (%s)" % (name, e))
     return mods
 

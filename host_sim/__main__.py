@@ -67,7 +67,7 @@ def _heap(text):
 def build_parser():
     p = argparse.ArgumentParser(
         prog="python -m host_sim", formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Run the WattWindow firmware (firmware/app.py) on a simulated clock "
+        description="Run the WattWindow firmware (firmware/app/control.py) on a simulated clock "
                     "against a local price server that replays real day-ahead prices, and "
                     "compare its cost with a fixed-time baseline, the period average and "
                     "the exact optimum.", epilog=EPILOG)

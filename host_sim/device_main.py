@@ -37,7 +37,7 @@ _LOG_TAGS = (" fetch: ", " cache: ", " clock: ", " boot: ")
 
 def run(opts, emit):
     from firmware import onoff
-    from firmware.app import App
+    from firmware.app.control import App
 
     hal = SimHal(opts["root"], opts["start_s"], opts.get("hosts", ()), opts.get("port", 0),
                  opts.get("time_scale", 0.1), opts.get("clock_loss_s", 0),

@@ -15,8 +15,8 @@ A person's actions use the same syntax (they are not faults, but the plug must c
 """
 
 from firmware import onoff
-from firmware.isotime import parse_iso
-from firmware.plugview import MAX_OVERRIDE_MIN
+from firmware.clock.iso import parse_iso
+from firmware.repl.view import MAX_OVERRIDE_MIN
 
 SERVER_KINDS = ("outage", "error", "slow", "truncate")
 DEVICE_KINDS = ("powercut", "wifi")

@@ -40,7 +40,7 @@ import time
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
 
-from firmware.isotime import TimeFormatError, format_iso, parse_iso_offset
+from firmware.clock.iso import TimeFormatError, format_iso, parse_iso_offset
 
 from .prices import u_to_text
 

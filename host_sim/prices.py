@@ -1,13 +1,13 @@
 """Price series in the shared CSV format `start_utc,end_utc,price,unit,market` (CPython only).
 
-Prices become integer micro-units of currency per kWh (`price_u`, as in firmware/schedule.py)
+Prices become integer micro-units of currency per kWh (`price_u`, as in firmware/prices/schedule.py)
 with integer arithmetic on the decimal text: "36.62123" USD/MWh is 36.62123 / 1000 USD/kWh =
 36621.23 micro-USD/kWh, rounded half away from zero to 36621. No float ever touches a price.
 """
 
 import os
 
-from firmware.isotime import parse_iso
+from firmware.clock.iso import parse_iso
 
 DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 
@@ -193,7 +193,7 @@ def to_15min(series):
 
 def write_csv(series, path, unit=None):
     """Write a series in the shared format, prices per kWh with exact decimals."""
-    from firmware.isotime import format_iso
+    from firmware.clock.iso import format_iso
 
     unit = unit or series.currency + "/kWh"
     with open(path, "w") as f:

@@ -4,7 +4,7 @@ import csv
 import json
 import os
 
-from firmware.isotime import format_iso
+from firmware.clock.iso import format_iso
 
 
 def _local(t, zone):

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 
-from firmware import tz
+from firmware.clock import tz
 
 from . import device_main, optimum, prices
 from .faults import Fault
@@ -121,7 +121,7 @@ def run_span(opts, series, zone):
     if first < series.start_s:
         first = zone.next_day_start(first)
     if opts.start:
-        from firmware.isotime import parse_iso
+        from firmware.clock.iso import parse_iso
 
         try:
             noon = parse_iso(opts.start + "T12:00:00Z")
@@ -140,13 +140,13 @@ def run_span(opts, series, zone):
 
 
 def _iso_local(t, zone):
-    from firmware.isotime import format_iso
+    from firmware.clock.iso import format_iso
 
     return format_iso(t, zone.offset_at(t), z=False)
 
 
 def policy_cfg(opts):
-    """The planner's settings for the CLI's policy options (firmware/planner.py CONFIG)."""
+    """The planner's settings for the CLI's policy options (firmware/plan/planner.py CONFIG)."""
     cfg = {"policy.mode": "cheapest", "policy.hours": opts.hours_per_day}
     if opts.block and opts.deadline is not None:
         raise SimError("--block and --deadline: the planner has no block-by-deadline mode")

@@ -6,7 +6,7 @@ clock (`hal.clock.now_s()`) reads like an ESP32 RTC: after a boot it counts from
 until NTP succeeds (`clock.sync()`), then it equals the true time.
 
 The network: `hal.net.open(host, port, timeout_s)` connects to the local price server instead
-of `host` (only names in `hosts` resolve) with a real TCP socket (firmware.hal.tcp_connect),
+of `host` (only names in `hosts` resolve) with a real TCP socket (hal.contract.tcp_connect),
 writes the preamble line `SIMTIME <true utc_s>` that tells the server the simulated time (see
 host_sim/price_server.py) and returns the socket to the firmware's HTTP client. Time-outs are
 scaled (`time_scale` wall seconds per simulated second, at least MIN_WALL_TIMEOUT_S).
@@ -20,7 +20,7 @@ Nothing here uses threads or datetime: MicroPython's unix port runs it unchanged
 
 import socket
 
-from firmware.hal import tcp_connect
+from firmware.hal.contract import tcp_connect
 
 EPOCH_2000 = 946684800  # what an ESP32 RTC reads after a cold boot (its epoch is 2000)
 MIN_WALL_TIMEOUT_S = 1.0

@@ -13,10 +13,10 @@ if os.getenv("WW_MPY_DIR"):
 import gc  # noqa: E402
 import socket  # noqa: E402
 
-from firmware import http  # noqa: E402
-from firmware.hal import tcp_connect  # noqa: E402
+from firmware.hal.contract import tcp_connect  # noqa: E402
+from firmware.http import client as http  # noqa: E402
+from firmware.prices.store import Store  # noqa: E402
 from firmware.providers import arcadia  # noqa: E402
-from firmware.store import Store  # noqa: E402
 
 
 def open_socket(host, port, timeout_s):

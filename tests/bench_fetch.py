@@ -49,7 +49,7 @@ BUDGET_HEAP = 49152
 
 def _iso(t, off=-7 * 3600):
     sys.path.insert(0, os.path.dirname(TESTS))
-    from firmware.isotime import format_iso
+    from firmware.clock.iso import format_iso
 
     return format_iso(t, off)
 
@@ -108,8 +108,9 @@ def _compile_mpy(dest):
 
 
 def _check_frozen(exe):
-    """The interpreter imports firmware.http with nothing on its path but its frozen modules."""
-    p = subprocess.run([exe, "-c", "import firmware.http, firmware.store; print('frozen')"],
+    """The interpreter imports the fetch path with nothing on its path but its frozen modules."""
+    code = "import firmware.http.client, firmware.prices.store; print('frozen')"
+    p = subprocess.run([exe, "-c", code],
                        cwd="/", env=dict(os.environ, MICROPYPATH=".frozen"),
                        capture_output=True, text=True)
     if p.stdout.strip() != "frozen":

@@ -1,4 +1,4 @@
-"""Parser benchmarks (firmware/jsonstream.py) on Smart Price responses the bench builds itself.
+"""Parser benchmarks (formats/jsonstream.py) on Smart Price responses the bench builds itself.
 
 `.venv/bin/python tests/bench.py parser` prints one JSON line per figure:
 - parser_min_heap_{1d,7d,30d}_bytes: smallest `micropython -X heapsize` (bisection with
@@ -17,7 +17,7 @@ Measured (2026-11-22 ~15:17 UTC, 2-core VM shared with other jobs; speed figures
 module compiled on the device from .py instead: ~79 KB. Speed: items() 11.2-11.5 MB/s,
 json.loads 28-32 MB/s, byte loop 65-67 MB/s -> 0.36-0.39 of json.loads, 0.17 of the loop.
 
-What limits speed (short of the 0.5 aim): see the module docstring of firmware/jsonstream.py.
+What limits speed (short of the 0.5 aim): see firmware/formats/jsonstream.py.
 In short, json.loads is C; the parser pays a bytecode dispatch per token (~12 loop passes per
 priceChange) and 3-5 C calls per string (find, slice, min, decode); min() alone costs ~25
 ns/byte. @micropython.native would give 1.1-1.45x but compat.native stays a no-op on purpose.
@@ -69,7 +69,7 @@ def smart_price_doc(days):
 EXTRACT = """\
 import sys
 sys.path.insert(0, sys.argv[1])
-from firmware.jsonstream import items
+from firmware.formats.jsonstream import items
 n = 0
 last = None
 with open(sys.argv[2], "rb") as f:
@@ -87,7 +87,7 @@ import sys
 sys.path.insert(0, sys.argv[1])
 import json
 import time
-from firmware.jsonstream import items
+from firmware.formats.jsonstream import items
 with open(sys.argv[2], "rb") as f:
     data = f.read()
 want = int(sys.argv[3])
@@ -179,7 +179,7 @@ def run():
 
 def cpython_speed(path):
     sys.path.insert(0, ROOT)
-    from firmware.jsonstream import items
+    from firmware.formats.jsonstream import items
 
     with open(path, "rb") as f:
         data = f.read()

@@ -34,9 +34,9 @@ def _prices():
 
 
 def _setup(mode):
-    from firmware.planner import Policy
-    from firmware.schedule import Schedule
-    from firmware.tz import Zone
+    from firmware.clock.tz import Zone
+    from firmware.plan.planner import Policy
+    from firmware.prices.schedule import Schedule
 
     s = Schedule()
     prices = _prices()
@@ -55,7 +55,7 @@ def _median(xs):
 
 def measure(mode="cheapest"):
     """(plan_us, sort_us) medians on the running interpreter."""
-    from firmware.planner import State, plan
+    from firmware.plan.planner import State, plan
 
     try:
         ticks, diff = time.ticks_us, time.ticks_diff
@@ -130,7 +130,7 @@ def _heap_script(do_plan):
     """For the heap bisection: build the week, plan it once (or not), print OK."""
     import gc
 
-    from firmware.planner import State, plan
+    from firmware.plan.planner import State, plan
 
     s, pol, zone, prices = _setup("cheapest")
     del prices

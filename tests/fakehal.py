@@ -10,7 +10,7 @@ the order of "relay set" and "network used".
 
 import socket
 
-from firmware.hal import tcp_connect
+from firmware.hal.contract import tcp_connect
 
 
 class FakeClock:

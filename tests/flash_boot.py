@@ -3,7 +3,7 @@
 Mounts the LittleFS image named by $FLASH_IMG as `/`, as the ESP32 port mounts its `vfs`
 partition, then behaves like a board after a reset: runs /boot.py, and /main.py unless the
 reset came from the raw REPL ($WW_RUN_MAIN=0: mpremote's soft reset skips main.py on a board).
-`machine`, `network` and `ntptime` are faked well enough for firmware/hal_esp32.py (no network,
+`machine`, `network` and `ntptime` are faked well enough for firmware/hal/esp32.py (no network,
 a valid clock); `machine.reset()` exits with code 66, which the fake device turns into a hard
 reset.
 """

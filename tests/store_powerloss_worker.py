@@ -10,8 +10,8 @@ import sys
 
 import vfs
 
-from firmware.schedule import Schedule
-from firmware.store import Store
+from firmware.prices.schedule import Schedule
+from firmware.prices.store import Store
 
 from fileblockdev import FileBlockDev
 

@@ -51,8 +51,8 @@ def loopback_client(timeout_s=10, **kw):
     import socket
 
     try:
-        from firmware import http
-        from firmware.hal import tcp_connect
+        from firmware.hal.contract import tcp_connect
+        from firmware.http import client as http
     except ImportError as e:
         skip("http client not available: %s" % e)
 

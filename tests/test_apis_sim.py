@@ -7,9 +7,9 @@ import socket
 
 import pytest
 
-from firmware.isotime import parse_iso
+from firmware.clock.iso import parse_iso
+from firmware.clock.tz import Zone
 from firmware.providers import gridx, openadr3
-from firmware.tz import Zone
 from host_sim.price_server import PriceServer
 from host_sim.prices import BUNDLED, bundled_path, load_csv
 

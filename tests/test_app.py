@@ -1,6 +1,6 @@
 # runtimes: cpython micropython
 # mpy-heap: 512k
-"""The control loop (firmware/app.py) and the boot guard on a recording fake HAL.
+"""The control loop (firmware/app/control.py) and the boot guard on a recording fake HAL.
 
 A simulated clock, a relay that records when it was set, a button queue, and a network whose
 sockets are real loopback connections. The planner is the real one; these tests check what the
@@ -9,26 +9,27 @@ app does with its plan (when it switches, what it fetches when), not which hours
 
 from os import getenv
 
-from firmware import boot_guard, config
-from firmware.fetcher import Cadence
-from firmware.jitter import Rng, fnv1a, seed_from
-from firmware.schedule import FLAG_FORECAST, NO_PRICE, Schedule
-from firmware.store import Store
+from firmware import config
+from firmware.app import boot_guard
+from firmware.app.fetcher import Cadence
+from firmware.app.jitter import Rng, fnv1a, seed_from
+from firmware.prices.schedule import FLAG_FORECAST, NO_PRICE, Schedule
+from firmware.prices.store import Store
 
 from fakehal import FakeHal, FakeMeter, run_steps
 from support import TmpDir, env_int, raises, skip
 
 try:
-    from firmware import http  # noqa: F401 - the app imports it at its first fetch
-    from firmware.app import MAX_SLEEP_S
-    from firmware.app import App as _App
+    from firmware.app.control import MAX_SLEEP_S
+    from firmware.app.control import App as _App
+    from firmware.http import client as http  # noqa: F401 - the app imports it at its first fetch
 except ImportError as e:  # a collaborator module (planner, http) has not landed yet
     _App, MAX_SLEEP_S, _MISSING = None, 3600, str(e)
 
 
 def App(*args, **kw):
     if _App is None:
-        skip("firmware.app not importable yet: " + _MISSING)
+        skip("firmware.app.control not importable yet: " + _MISSING)
     return _App(*args, **kw)
 
 T0 = 1749600000  # 2025-06-11T00:00:00Z (a June day: no DST change near it)
@@ -358,7 +359,7 @@ def test_device_offset_and_jitter_are_deterministic_and_spread():
     # xorshift32 (13, 17, 5) from state 1: the reference sequence (Marsaglia 2003)
     assert [r.next32() for _ in range(3)] == [270369, 67634689, 2647435461]
     assert fnv1a(b"") == 0x811C9DC5 and fnv1a(b"a") == 0xE40C292C
-    c = config.defaults(config.schema([__import__("firmware.fetcher", None, None, ["CONFIG"])]))
+    c = config.defaults(config.schema([__import__("firmware.app.fetcher", None, None, ["CONFIG"])]))
     offsets = [Cadence(c, 17 * 60, Rng(seed_from(0, "plug-%d" % i))).offset_s
                for i in range(50)]
     assert min(offsets) >= 0 and max(offsets) < c["fetch.spread_s"]
@@ -614,7 +615,7 @@ def _esp32_fakes():
     import network
     import ntptime
 
-    from firmware import hal_esp32
+    from firmware.hal import esp32 as hal_esp32
 
     return d, machine, network, ntptime, hal_esp32
 
@@ -753,12 +754,12 @@ def test_main_entry_boots_the_app_under_the_guard_and_ctrl_c_leaves_it():
             return Hal(r, t=T0 + HOUR)
 
         if _App is None:
-            skip("firmware.app not importable yet: " + _MISSING)
+            skip("firmware.app.control not importable yet: " + _MISSING)
         import sys
 
         import firmware
 
-        saved = sys.modules.pop("firmware.plug", None)  # another test may have imported it
+        saved = sys.modules.pop("firmware.repl.plug", None)  # another test may have imported it
         if hasattr(firmware, "plug"):
             delattr(firmware, "plug")
         e = None
@@ -767,17 +768,17 @@ def test_main_entry_boots_the_app_under_the_guard_and_ctrl_c_leaves_it():
         except KeyboardInterrupt as k:
             e = k
         finally:
-            booted_with_plug = "firmware.plug" in sys.modules
+            booted_with_plug = "firmware.repl.plug" in sys.modules
             if saved is not None:
-                sys.modules["firmware.plug"] = saved
-                firmware.plug = saved
+                sys.modules["firmware.repl.plug"] = saved
+                firmware.repl.plug = saved
         assert not booted_with_plug  # ~23 KB of heap the device does not need at boot
         assert e is not None and made and made[0]["safe_state"] == "on"
         app = boot_guard.Running.app
         assert app is not None and app.booted and app.cfg["tz"] == "UTC0"
         assert app.hal.relay.level == app.plan.at(app.hal.clock.t)[0]
         assert boot_guard.crash_count(root) == 0 and app.hal.resets == 0
-        from firmware import plug  # the REPL: finds the app main.py started by itself
+        from firmware.repl import plug  # the REPL: finds the app main.py started by itself
 
         plug._Session.plug = None
         try:
@@ -931,7 +932,7 @@ def test_withdrawn_event_spans_are_cleared_from_the_merged_cache():
 
 
 def test_clear_spans_keeps_names_flags_and_boundaries():
-    from firmware.netloop import clear_spans
+    from firmware.app.netloop import clear_spans
 
     s = Schedule("src", "EUR", "kWh")
     s.add(T0, T0 + HOUR, 10, "a")
@@ -1024,7 +1025,7 @@ class _Starved:
 
 
 def _starve(name, fails):
-    from firmware import app as appmod
+    from firmware.app import control as appmod
 
     real = appmod.planner
     appmod.planner = _Starved(real, name, fails)

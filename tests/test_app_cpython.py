@@ -19,7 +19,7 @@ def test_cpython_and_micropython_take_identical_decisions():
     (jitter.Rng, not `random`), so a scenario with failures, Retry-After, an override and a
     button press must replay second for second on both interpreters."""
     if test_app._App is None:
-        pytest.skip("firmware.app not importable yet: " + test_app._MISSING)
+        pytest.skip("firmware.app.control not importable yet: " + test_app._MISSING)
     here = test_app.scenario()
     code = ("import json, test_app\n"
             "print('JSON' + json.dumps(test_app.scenario()))\n")

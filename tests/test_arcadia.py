@@ -2,10 +2,10 @@
 import json
 from binascii import b2a_base64
 
-from firmware.isotime import format_iso, parse_iso
+from firmware.clock.iso import format_iso, parse_iso
+from firmware.prices.schedule import NO_PRICE, price_u
+from firmware.prices.store import Store
 from firmware.providers import AuthError, NoData, ProviderError, arcadia
-from firmware.schedule import NO_PRICE, price_u
-from firmware.store import Store
 
 from support import (
     TmpDir,

@@ -9,14 +9,14 @@ import sys
 import minheap
 
 LAZY = ("firmware.config", "firmware.providers.arcadia_settings",
-        "firmware.providers.arcadia_errors", "firmware.httptls", "firmware.httpgzip",
-        "firmware.httpredirect", "firmware.httpdate")
+        "firmware.providers.arcadia_errors", "firmware.http.tls", "firmware.http.gzip",
+        "firmware.http.redirect", "firmware.http.date")
 
 SCRIPT = """
 import sys
-from firmware import http
+from firmware.http import client as http
 from firmware.providers import arcadia
-from firmware.store import Store
+from firmware.prices.store import Store
 loaded = [m for m in %r if m in sys.modules]
 print("LOADED", loaded)
 assert arcadia.CONFIG[0].name == "arcadia.appId"  # still there, on first use

@@ -5,9 +5,9 @@ forecasts, tokens - through the real http client against host_sim/apis/gridx_ser
 import gc
 import json
 
-from firmware.isotime import parse_iso
+from firmware.clock.iso import parse_iso
+from firmware.prices.schedule import FLAG_FORECAST, price_u
 from firmware.providers import AuthError, NoData, ProviderError, gridx
-from firmware.schedule import FLAG_FORECAST, price_u
 
 from support import (
     env_int,

@@ -1,5 +1,5 @@
 # runtimes: cpython micropython
-"""firmware/http.py against the loopback fixture server (tests/srv_fixture.py), on both runtimes.
+"""http/client.py against the loopback fixture server (tests/srv_fixture.py), on both runtimes.
 
 Every request goes to a real socket on 127.0.0.1; requests are checked through the server's
 /_requests/<tag> log. Time-out tests use 0.3 s time-outs against 3 s server delays (the client
@@ -9,9 +9,10 @@ import json
 import os
 import socket
 
-from firmware import VERSION, http
+from firmware import VERSION
 from firmware.compat import ticks_diff, ticks_ms
-from firmware.hal import tcp_connect
+from firmware.hal.contract import tcp_connect
+from firmware.http import client as http
 
 from support import env_int, fixture_path, loopback_ca, needs_tls, raises, read_fixture
 

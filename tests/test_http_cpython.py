@@ -1,4 +1,4 @@
-"""CPython-only checks of firmware/http.py: malformed responses the fixture server does not
+"""CPython-only checks of firmware/http/client.py: malformed responses the fixture server does not
 produce, played by a one-connection raw-socket server on 127.0.0.1, and properties of the URL
 encoding against urllib (hypothesis)."""
 
@@ -11,8 +11,8 @@ import urllib.parse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from firmware import http
-from firmware.hal import tcp_connect
+from firmware.hal.contract import tcp_connect
+from firmware.http import client as http
 
 from support import raises
 

@@ -1,5 +1,5 @@
 # runtimes: cpython micropython
-from firmware import isotime
+from firmware.clock import iso as isotime
 
 from support import raises
 

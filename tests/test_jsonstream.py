@@ -1,8 +1,8 @@
 # runtimes: cpython micropython
-"""firmware.jsonstream: conformance (RFC 8259), chunk boundaries, selection, limits, sources."""
+"""formats/jsonstream: conformance (RFC 8259), chunk boundaries, selection, limits, sources."""
 
-from firmware import jsonstream
-from firmware.jsonstream import JSONError, items, loads
+from firmware.formats import jsonstream
+from firmware.formats.jsonstream import JSONError, items, loads
 
 from support import raises, read_fixture
 

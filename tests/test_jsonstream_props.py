@@ -6,7 +6,7 @@ import math
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from firmware.jsonstream import JSONError, items, loads
+from firmware.formats.jsonstream import JSONError, items, loads
 
 # Strings without lone surrogates (documented: an unpaired \\uD800-\\uDFFF is a JSONError).
 TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=30)

@@ -3,7 +3,8 @@
 
 from test_plug import T0, make
 
-from firmware import onoff, plug
+from firmware import onoff
+from firmware.repl import plug
 
 from support import TmpDir, raises
 

@@ -4,7 +4,7 @@ subscriptions - through the real http client against host_sim/apis/openadr3_serv
 
 import json
 
-from firmware.isotime import format_iso, parse_iso
+from firmware.clock.iso import format_iso, parse_iso
 from firmware.providers import AuthError, NoData, ProviderError, openadr3
 
 from support import env_int, loopback_client, raises, read_fixture, response_json, unique_tag

@@ -1,7 +1,7 @@
 # runtimes: cpython micropython
-"""firmware/plan.py: the compact Plan gives back exactly the segments it was built from."""
+"""firmware/plan/segments.py: the compact Plan gives back exactly the segments it was built from."""
 
-from firmware.plan import Plan
+from firmware.plan.segments import Plan
 
 from support import raises
 

@@ -1,16 +1,16 @@
 # runtimes: cpython micropython
-"""firmware.planner: every mode and rule, with expected answers written out by hand.
+"""firmware.plan.planner: every mode and rule, with expected answers written out by hand.
 
 Test names say which mode/rule they prove (the lead's "mode/rule -> test" list is built from
 them). Prices are integer micro-units; "on" lists are local HH:MM-HH:MM ON stretches.
 """
 
-from firmware import planner
+from firmware.clock.iso import format_hm, parse_iso
+from firmware.clock.tz import Zone
 from firmware.config import ConfigError
-from firmware.isotime import format_hm, parse_iso
-from firmware.planner import Policy, State, clock_trusted, plan
-from firmware.schedule import Schedule
-from firmware.tz import Zone
+from firmware.plan import planner
+from firmware.plan.planner import Policy, State, clock_trusted, plan
+from firmware.prices.schedule import Schedule
 
 from support import raises
 

@@ -5,7 +5,7 @@
 - contiguous block: the oracle prices every start minute of every priced run, minute by minute;
 - both also through plan() per local day, on random schedules and on the real series in
   tests/data/ (hourly and re-sliced to 15 minutes with distinct quarter prices);
-- firmware.tz against the IANA database (zoneinfo) for the rules the product documents.
+- firmware.clock.tz against the IANA database (zoneinfo) for the rules the product documents.
 """
 
 import csv
@@ -19,11 +19,11 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from firmware import planner
-from firmware.isotime import parse_iso
-from firmware.planner import Policy, State, cheapest, cheapest_block, cost_of, plan
-from firmware.schedule import Schedule, price_u
-from firmware.tz import Zone
+from firmware.clock.iso import parse_iso
+from firmware.clock.tz import Zone
+from firmware.plan import planner
+from firmware.plan.planner import Policy, State, cheapest, cheapest_block, cost_of, plan
+from firmware.prices.schedule import Schedule, price_u
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 T0 = parse_iso("2024-06-03T00:00:00Z")

@@ -1,10 +1,12 @@
 # runtimes: cpython micropython
 import json
 
-from firmware import boot_guard, config, flashstate, plug
+from firmware import config
+from firmware.app import boot_guard, flashstate
 from firmware.config import Field
-from firmware.schedule import Schedule
-from firmware.store import Store
+from firmware.prices.schedule import Schedule
+from firmware.prices.store import Store
+from firmware.repl import plug
 
 from support import TmpDir, raises, skip
 
@@ -275,9 +277,9 @@ def test_fetch_needs_the_app_and_reports_its_outcome():
 
 def test_plan_from_flash_uses_the_planner():
     try:
-        from firmware import planner  # noqa: F401
+        from firmware.plan import planner  # noqa: F401
     except ImportError:
-        skip("firmware.planner not there yet")
+        skip("firmware.plan.planner not there yet")
     with TmpDir("plug") as root:
         cache(root, n=30)
         rows = make(root).plan_rows(12)

@@ -26,13 +26,6 @@ TESTS = os.path.join(ROOT, "tests")
 SECRET = "correct-horse-battery-3f9a"
 APP_KEY = "a1b2c3d4e5f6a7b8c9d0e1f2"
 HOUR = 3600
-APP_READY = all(os.path.exists(os.path.join(ROOT, "firmware", m + ".py"))
-                for m in ("app", "planner", "tz"))
-
-
-def _need_app():
-    if not APP_READY:
-        pytest.skip("firmware/app.py, planner.py or tz.py not there yet: the app cannot start")
 
 
 # -- no board needed ---------------------------------------------------------------------------
@@ -45,7 +38,7 @@ def test_package_json_lists_every_device_file():
     for dst, src in pkg["urls"]:
         assert dst == src and os.path.isfile(os.path.join(ROOT, src))
     assert {"boot.py", "main.py", "plug.py", "firmware/__init__.py",
-            "firmware/plug.py"} <= set(listed)
+            "firmware/repl/plug.py"} <= set(listed)
     assert pkg["version"] == dep._firmware_version(ROOT)
 
 
@@ -80,8 +73,9 @@ def test_mip_installs_the_package_and_it_imports(tmp_path):
     for name in listed:
         with open(os.path.join(ROOT, name), "rb") as a:
             assert (target / name).read_bytes() == a.read(), name
-    p = subprocess.run([micropython_exe(), "-c", "import plug, firmware.app, firmware.planner; "
-                        "print(plug.__file__, 'OK')"], cwd=str(tmp_path), capture_output=True,
+    p = subprocess.run([micropython_exe(), "-c", "import plug, firmware.app.control, "
+                        "firmware.plan.planner; print(plug.__file__, 'OK')"],
+                       cwd=str(tmp_path), capture_output=True,
                        text=True, timeout=60,
                        env=dict(os.environ, MICROPYPATH=".frozen:" + str(target)))
     assert p.stdout.strip().endswith("OK") and str(target) in p.stdout, p.stdout + p.stderr
@@ -210,8 +204,8 @@ def board(tmp_path_factory):
 
 
 def _price_cache(path, now):
-    from firmware.schedule import Schedule
-    from firmware.store import Store
+    from firmware.prices.schedule import Schedule
+    from firmware.prices.store import Store
 
     sched = Schedule(source="arcadia")
     start = now - now % HOUR - 2 * HOUR
@@ -227,39 +221,40 @@ def test_e2e_1_deploy_copies_only_what_changed(board):
     n = len(dep.device_files(board.tree))
     out = board.plugctl("deploy", "--tree", board.tree)  # a blank board: everything
     assert "deploy: %d copied, 0 removed, 0 unchanged (mpy)" % n in out
-    assert "copied  firmware/app.mpy" in out and "copied  main.py" in out
+    assert "copied  firmware/app/control.mpy" in out and "copied  main.py" in out
     # an edited module, a module left from an older version, a --source copy of another
-    with open(os.path.join(board.tree, "firmware", "log.py"), "a") as f:
+    with open(os.path.join(board.tree, "firmware", "app", "log.py"), "a") as f:
         f.write("\n_EDITED = 1\n")
-    board.mpremote("exec", "for n in ('firmware/old.mpy', 'firmware/tz.py'):\n"
+    board.mpremote("exec", "for n in ('firmware/old.mpy', 'firmware/clock/tz.py'):\n"
                            "    f = open(n, 'w'); f.write('# stale'); f.close()")
     out = board.plugctl("deploy", "--tree", board.tree)
-    assert out.splitlines() == ["copied  firmware/log.mpy", "removed firmware/old.mpy",
-                                "removed firmware/tz.py",
+    assert out.splitlines() == ["copied  firmware/app/log.mpy", "removed firmware/clock/tz.py",
+                                "removed firmware/old.mpy",
                                 "deploy: 1 copied, 2 removed, %d unchanged (mpy); config and "
                                 "cache kept" % (n - 1)]
-    files = board.mpremote("exec", "import os; print(sorted(os.listdir('firmware')))")
+    files = board.mpremote("exec", "import os; print(sorted(os.listdir('firmware/repl')),"
+                                   " sorted(os.listdir('firmware/clock')))")
     assert "'plug.mpy'" in files and "'plug.py'" not in files and "'tz.py'" not in files
 
 
 def test_deploy_source_builds_py_and_keeps_boot_and_main_as_source(tmp_path):
     built = dict(dep.build(str(tmp_path / "src"), source=True))
-    assert "firmware/plug.py" in built and "plug.py" in built
+    assert "firmware/repl/plug.py" in built and "plug.py" in built
     built = dict(dep.build(str(tmp_path / "mpy")))
-    assert "firmware/plug.mpy" in built and "plug.mpy" in built
+    assert "firmware/repl/plug.mpy" in built and "plug.mpy" in built
     assert "main.py" in built and "boot.py" in built
-    with open(built["firmware/plug.mpy"], "rb") as f:
+    with open(built["firmware/repl/plug.mpy"], "rb") as f:
         assert f.read(1) == b"M"  # mpy header
 
 
 def test_deploy_frozen_copies_entry_points_and_removes_shadowing_copies(tmp_path):
     built = dep.build(str(tmp_path / "frozen"), frozen=True)
     assert sorted(p for p, _ in built) == ["boot.py", "main.py"]
-    on_dev = {"firmware/app.mpy": "0" * 64, "plug.mpy": "1" * 64,
+    on_dev = {"firmware/app/control.mpy": "0" * 64, "plug.mpy": "1" * 64,
               "main.py": dep.sha256_file(dict(built)["main.py"])}
     copy, remove, same = dep.plan_copy(built, on_dev)
     assert [p for p, _ in copy] == ["boot.py"] and same == 1
-    assert remove == ["firmware/app.mpy", "plug.mpy"]
+    assert remove == ["firmware/app/control.mpy", "plug.mpy"]
 
 
 def test_e2e_2_config_set_get_and_rejected_values(board):
@@ -299,7 +294,6 @@ def test_e2e_2_config_set_get_and_rejected_values(board):
 
 
 def test_e2e_3_status_and_plan_from_cache(board):
-    _need_app()
     cache = _price_cache(board.tmp, int(time.time()))
     board.mpremote("fs", "cp", cache, ":prices.bin")
     board.plugctl("reset")  # the app boots from config + the new cache (no network here)
@@ -318,7 +312,6 @@ def test_e2e_3_status_and_plan_from_cache(board):
 
 
 def test_e2e_4_override_drives_the_relay_and_survives_restart(board):
-    _need_app()
     n0 = len(board.relay_writes())
     out = board.plugctl("override", "on", "--minutes", "30")
     assert "override ON until" in out
@@ -334,7 +327,6 @@ def test_e2e_4_override_drives_the_relay_and_survives_restart(board):
 
 
 def test_e2e_5_restart_starts_the_app_with_the_new_config(board):
-    _need_app()
     board.plugctl("--no-restart", "config", "set", "tz", "CET-1CEST,M3.5.0,M10.5.0/3")
     out = board.plugctl("status")  # the command before left the REPL: this one restarts
     board.plugctl("reset")
@@ -345,7 +337,6 @@ def test_e2e_5_restart_starts_the_app_with_the_new_config(board):
 
 
 def test_e2e_6_corrupt_config_boots_with_defaults_and_a_warning(board):
-    _need_app()
     board.mpremote("exec", "f = open('config.json', 'w'); f.write('{\"tz\": \"CET'); f.close()")
     board.plugctl("reset")
     out = board.plugctl("status")
@@ -362,10 +353,6 @@ def test_e2e_6_corrupt_config_boots_with_defaults_and_a_warning(board):
 
 
 def test_e2e_7_rateplan_import_then_the_app_prices_offline(board):
-    _need_app()
-    if not os.path.exists(os.path.join(ROOT, "tools", "rateplan_import.py")) or \
-            not os.path.exists(os.path.join(ROOT, "firmware", "providers", "rateplan.py")):
-        pytest.skip("rate plan import not there yet")
     fx = os.path.join(TESTS, "fixtures", "enertalk")
     out = board.plugctl("rateplan", "import", os.path.join(fx, "rateplan_schema.json"),
                         os.path.join(fx, "bill.json"))
@@ -406,8 +393,7 @@ def test_e2e_8_flash_image_holds_what_plugctl_wrote(board):
     assert flash["config"]["wifi.ssid"] == "home-net"
     assert flash["config"]["wifi.password"] == SECRET  # stored in full on the plug only
     assert flash["config"]["arcadia.appKey"] == APP_KEY
-    if APP_READY:
-        assert {"prices.bin", "status.json", "log.txt"} <= files
+    assert {"prices.bin", "status.json", "log.txt"} <= files
 
 
 def test_e2e_9_secrets_never_printed_in_full(board):

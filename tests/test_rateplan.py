@@ -1,10 +1,10 @@
 # runtimes: cpython micropython
 """Static rate plans: TOU periods, tiers per billing cycle, the usage counter."""
 
+from firmware.clock.iso import parse_iso
 from firmware.config import ConfigError
-from firmware.isotime import parse_iso
+from firmware.prices.schedule import price_u
 from firmware.providers import rateplan
-from firmware.schedule import price_u
 
 from support import raises
 

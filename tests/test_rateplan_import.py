@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
+from firmware.clock.iso import parse_iso
 from firmware.config import schema as config_schema
-from firmware.isotime import parse_iso
 from firmware.providers import rateplan
 from tools.rateplan_import import RatePlanError, convert
 

@@ -1,5 +1,5 @@
 # runtimes: cpython micropython
-from firmware.schedule import FLAG_FORECAST, NO_PRICE, Schedule, format_price, price_u
+from firmware.prices.schedule import FLAG_FORECAST, NO_PRICE, Schedule, format_price, price_u
 
 from support import raises
 

@@ -1,8 +1,8 @@
 # runtimes: cpython micropython
 import os
 
-from firmware.schedule import FLAG_FORECAST, Schedule
-from firmware.store import Store
+from firmware.prices.schedule import FLAG_FORECAST, Schedule
+from firmware.prices.store import Store
 
 from support import TmpDir, raises
 

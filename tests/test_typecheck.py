@@ -62,8 +62,8 @@ def test_device_code_type_checks_against_esp32_stubs():
             for n in names:
                 if n.endswith(".py"):
                     analyzed.add(os.path.relpath(os.path.join(dirpath, n), ROOT))
-    for must in ("firmware/app.py", "firmware/hal_esp32.py", "firmware/boot_guard.py",
-                 "firmware/fetcher.py", "firmware/jitter.py"):
+    for must in ("firmware/app/control.py", "firmware/hal/esp32.py", "firmware/app/boot_guard.py",
+                 "firmware/app/fetcher.py", "firmware/app/jitter.py"):
         assert must in analyzed
 
 

@@ -1,8 +1,8 @@
 # runtimes: cpython micropython
-"""firmware.tz: POSIX TZ rules, local days across DST, gaps and overlaps."""
+"""firmware.clock.tz: POSIX TZ rules, local days across DST, gaps and overlaps."""
 
-from firmware.isotime import format_iso, parse_iso
-from firmware.tz import Zone
+from firmware.clock.iso import format_iso, parse_iso
+from firmware.clock.tz import Zone
 
 from support import raises
 

@@ -3,7 +3,7 @@
     python -m tools.plugctl [--port PORT] COMMAND ...      (python -m tools.plugctl -h)
 
 Each command runs `mpremote` (its CLI, as a subprocess) against the board: deploy copies files
-with `mpremote fs cp`, the others run a line of the on-device `plug` API (firmware/plug.py)
+with `mpremote fs cp`, the others run a line of the on-device `plug` API (firmware/repl/plug.py)
 with `mpremote exec`. mpremote stops the running app when it connects, so every command ends
 by restarting it with a soft reboot (boot.py + main.py), unless --no-restart.
 Errors are one PlugctlError line on stderr and a non-zero exit status; secrets are never
@@ -23,7 +23,7 @@ from . import plugctl_deploy as deploy_mod
 EXIT_USAGE = 2
 EXIT_DEVICE = 3
 EXIT_REJECTED = 4
-BOOTED_MARK = b" I boot: v"  # firmware/app.py logs this at the end of App.boot()
+BOOTED_MARK = b" I boot: v"  # firmware/app/control.py logs this at the end of App.boot()
 BOOT_WAIT_S = 15
 COPY_CHUNK = 1024  # bytes per write; its repr must compile in the board's RAM
 

@@ -48,7 +48,7 @@ def _valid_date(s):
     y, m, d = s[:4], s[5:7], s[8:]
     if not (y.isdigit() and m.isdigit() and d.isdigit()):
         return False
-    from firmware.isotime import days_in_month
+    from firmware.clock.iso import days_in_month
 
     y, m, d = int(y), int(m), int(d)
     return 1 <= m <= 12 and 1 <= d <= days_in_month(y, m)

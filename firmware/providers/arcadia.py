@@ -22,9 +22,9 @@ come out early afternoon Pacific and utilities publish them later in the afterno
 tomorrow is reliably there. The app adds its own delay and per-device spread.
 """
 
-from .. import jsonstream
-from ..isotime import TimeFormatError, format_iso, parse_iso
-from ..schedule import Schedule, price_u
+from ..clock.iso import TimeFormatError, format_iso, parse_iso
+from ..formats import jsonstream
+from ..prices.schedule import Schedule, price_u
 from . import AuthError, NoData, ProviderError
 
 NEEDS_NETWORK = True

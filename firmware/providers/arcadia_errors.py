@@ -3,7 +3,7 @@ envelope ({status: "error", results: [{code, message, objectName, propertyName}]
 ProviderError/AuthError. An envelope that came with an HTTP error status keeps that status and
 the server's Retry-After on the error (.status, .retry_after_s), so the app honours it."""
 
-from .. import jsonstream
+from ..formats import jsonstream
 from . import AuthError, ProviderError
 
 # An error status: the body is small, so take whole results (objects or plain strings).

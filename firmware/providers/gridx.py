@@ -31,10 +31,10 @@ else the first that has both. Values are taken as GridX getPricing parameter val
 "EV2AS", "013532223") without translation.
 """
 
-from .. import jsonstream
+from ..clock.iso import TimeFormatError, civil_from_days, parse_iso
 from ..config import Field, parse_url
-from ..isotime import TimeFormatError, civil_from_days, parse_iso
-from ..schedule import FLAG_FORECAST, Schedule, price_u
+from ..formats import jsonstream
+from ..prices.schedule import FLAG_FORECAST, Schedule, price_u
 from . import NoData, ProviderError
 
 NEEDS_NETWORK = True
@@ -101,7 +101,7 @@ def url(cfg):
 
 
 def zone():
-    from ..tz import Zone
+    from ..clock.tz import Zone
 
     return Zone(PACIFIC)
 
@@ -228,7 +228,7 @@ def _base(cfg):
 
 
 def _cred(cfg):
-    from ..oauth import Credentials
+    from .oauth import Credentials
 
     return Credentials("gridx", _base(cfg) + "/auth/token", _g(cfg, "clientId"),
                        _g(cfg, "clientSecret"), basic=True)
@@ -236,7 +236,7 @@ def _cred(cfg):
 
 def customer_info(client, cfg, now_s, state):
     """The Customer Info document (small; parsed whole)."""
-    from ..oauth import bearer_request
+    from .oauth import bearer_request
 
     for key in ("contractId", "customerUuid"):
         if not _g(cfg, key):

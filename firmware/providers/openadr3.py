@@ -25,12 +25,12 @@ openadr3.pollJitterS give the cadence (poll_delay_s), the app schedules. list_su
 and create_subscription() are for deployments where a callback URL is reachable.
 """
 
-from .. import jsonstream
+from ..clock.iso import TimeFormatError, parse_duration, parse_iso
 from ..config import Field, parse_url
-from ..isotime import TimeFormatError, parse_duration, parse_iso
-from ..oauth import Credentials, bearer_request
-from ..schedule import Schedule, price_u
+from ..formats import jsonstream
+from ..prices.schedule import Schedule, price_u
 from . import NoData, ProviderError
+from .oauth import Credentials, bearer_request
 
 NEEDS_NETWORK = True
 PUBLISH_LOCAL_MIN = 16 * 60 + 30  # GridX-fed day-ahead prices appear ~16:30-18:30 PT

@@ -34,10 +34,10 @@ most it could use), and the interval where a bound is crossed is split at that s
 All arithmetic is integer: prices in micro-units, energy in Wh plus a remainder in W*s.
 """
 
+from ..clock.iso import civil_from_days, days_from_civil, days_in_month, weekday
 from ..config import Field
-from ..isotime import civil_from_days, days_from_civil, days_in_month, weekday
-from ..policy import parse_price
-from ..schedule import Schedule, price_u
+from ..plan.policy import parse_price
+from ..prices.schedule import Schedule, price_u
 from . import ProviderError
 
 NEEDS_NETWORK = False
@@ -431,7 +431,7 @@ def _zone(cfg, state):
     if z is not None:
         return z
     try:
-        from .. import tz
+        from ..clock import tz
 
         return tz.Zone(cfg.get("tz") or "UTC0")
     except ImportError:

@@ -19,8 +19,8 @@ Control (LoopbackServer `/_ctl?...`): fail=<mode>[&count=n][&path=substr] with m
 forecast_from=<utc_s>; interval=<minutes> (60 or 15); customer=<json> via POST /_ctl/customer.
 """
 
-from firmware.isotime import civil_from_days, format_iso, parse_iso
-from firmware.tz import Zone
+from firmware.clock.iso import civil_from_days, format_iso, parse_iso
+from firmware.clock.tz import Zone
 
 from . import JSON, Failures, Tokens, basic_credentials, common_controls, jbody
 
@@ -231,7 +231,7 @@ def fixture_prices(path):
     for curve in d["data"]:
         step = int(curve["priceHeader"].get("intervalLengthInMinutes", 60)) * 60
         for det in curve["priceDetails"]:
-            from firmware.schedule import price_u
+            from firmware.prices.schedule import price_u
 
             t = parse_iso(det["startIntervalTimeStamp"])
             rows.append((t, t + step, price_u(det["intervalPrice"])))

@@ -23,8 +23,8 @@ import json
 import os
 from urllib.parse import parse_qsl
 
-from firmware.isotime import format_iso
-from firmware.tz import Zone
+from firmware.clock.iso import format_iso
+from firmware.clock.tz import Zone
 
 from . import FIXTURES, JSON, Failures, Tokens, basic_credentials, common_controls, jbody
 
@@ -167,7 +167,7 @@ class OpenADR3Api:
         return out
 
     def _day_event(self, t0, t1, rows):
-        from firmware.schedule import format_price
+        from firmware.prices.schedule import format_price
 
         intervals = []
         first = None

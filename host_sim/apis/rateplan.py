@@ -32,7 +32,7 @@ switch, since the app counts on-time when the load stops).
 import json
 import os
 
-from firmware.isotime import civil_from_days, days_from_civil, days_in_month, format_iso
+from firmware.clock.iso import civil_from_days, days_from_civil, days_in_month, format_iso
 from firmware.providers import rateplan as rp
 
 from ..prices import Series, u_to_text

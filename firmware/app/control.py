@@ -1,0 +1,619 @@
+"""The control loop: prices in, relay decisions out, on the device and in the simulator.
+
+    app = App(hal)            # or App(hal, cfg, provider=module) in tests and the simulator
+    app.boot()                # config + flash cache -> relay set BEFORE any network call
+    t = app.step()            # one pass; returns the UTC second of the next wake
+    await app.run()           # forever: step(), then hal.sleep_until(t)
+
+One step, in this order:
+1. feed the watchdog; take a button press (toggles a timed override);
+2. re-plan if the data, the config, the local day, the override or the clock's trust changed;
+3. write the relay if (and only if) the planned load state changed - exactly at the interval
+   boundary, because the previous step asked to be woken at that second;
+4. network work (Wi-Fi with back-off, NTP, fetch on its cadence) - only when no relay change
+   is due within `fetch.budget_s`: the HTTP client blocks (with time-outs), so a fetch is
+   deferred until after a close switch. **Fetching never delays a switch.** A failed fetch
+   backs off and keeps the last good schedule; switching goes on from the cache. (The budget
+   is an estimate: keep it above fetch.timeout_s times the provider's round trips; a fetch
+   that still overruns it delays the next switch by the overrun, never more than the
+   watchdog allows. Wi-Fi connects and NTP obey the same rule.)
+5. return min(next plan change, next fetch, next local midnight, override end, back-off
+   retries, now + MAX_SLEEP_S; while the load runs on a counted need, the next quarter hour:
+   the on-time checkpoint). No polling: a day of hourly prices is a few dozen steps.
+
+The planner decides the LOAD state; `relay.inverted` (load on = relay contact open, e.g. an
+SG-ready "block" input) is applied here, when writing to `hal.relay`; active-low wiring is the
+HAL's job. The clock is trusted only when the HAL says it is valid, it reads later than
+2015 and not earlier than the cached prices' fetch time; otherwise the planner gets
+clock_valid=False and the relay goes to `safe_state`. With `fallback.rateplan` the static
+rate plan (providers/rateplan) is handed to the planner for times without fetched prices.
+
+Split over: app.py (boot, the step, decisions, override, reports), netloop.py (Wi-Fi, NTP,
+fetch supervision), fetcher.py (fetch cadence and back-off), jitter.py (the seeded PRNG),
+settings.py (the app's settings and the schema in use), flashstate.py (small files on
+flash), boot_guard.py (main.py: safe mode and crash handling).
+
+What already ran is measured: every step (and so every relay write) counts the load's
+on-time into the current planning period (planner.count_run); the planner plans the rest of
+the need over the rest of the period. The count is kept in run.json, so a power cut or reset
+does not reset it (the time the plug was down counts as off - it was); while the load runs it
+is saved at least every netloop.RUN_CHECKPOINT_S (15 min), the most on-time a cut can lose.
+
+Running out of heap is a state, not a crash (a reset would free the heap, but the same prices
+would fill it again, and three crashes in a row mean safe mode): a plan that does not fit is
+tried again without the old plan, else the load holds the safe state and the plan is retried
+every OOM_RETRY_S; a merge that does not fit releases the plan, else counts as a failed fetch
+(the cache stays); any other step that runs out follows the plan held and steps again after
+OOM_STEP_S. Each is logged once, and again when it fits.
+
+Besides config.json and the cache the app keeps status.json, log.txt, override.json and
+run.json on flash (firmware/app/flashstate.py); `app.persist = False` turns them off. The
+provider's `state` dict (e.g. the rate plan's energy counter) is saved as the cache's extras.
+With a metering chip (hal.meter) its readings feed the rate plan's energy counter; without
+one the relay's on-time does (at rateplan.load_kw).
+"""
+
+import gc
+import json
+
+from .. import VERSION, config, onoff
+from ..clock import tz
+from ..clock.iso import format_iso
+from ..compat import exc_text, mem_free, ticks_diff, ticks_ms
+from ..plan import planner
+from ..prices.schedule import Schedule
+from ..prices.store import Store
+from ..providers import SOURCES
+from . import flashstate
+from .fetcher import Backoff, Cadence
+from .jitter import Rng, seed_from
+from .log import Log
+from .netloop import KEEP_HISTORY_S, MAX_SLEEP_S, NetLoop  # noqa: F401 - MAX_SLEEP_S re-exported
+from .settings import CONFIG, settings_fields  # noqa: F401 - CONFIG: app's settings for config.schema
+
+# The clock is trusted from this time on (planner State.build_s). Not the firmware's build
+# date: the simulator replays 2019 prices. An RTC that was never set reads 2000 (ESP32) or
+# 1970; the ESP32 HAL applies its real build date to an RTC kept over a reset.
+EARLIEST_S = 1420070400  # 2015-01-01
+HEALTHY_MS = 600000  # after 10 min of uptime the crash counter is cleared (on_healthy)
+OOM_RETRY_S = 300  # a plan that did not fit the heap is tried again this much later
+OOM_STEP_S = 60  # a step that ran out of heap is repeated this much later
+
+
+def relay_level(cfg, load_on):
+    """What to write to hal.relay for a load state (applies relay.inverted)."""
+    return bool(load_on) != bool(cfg.get("relay.inverted", False))
+
+
+def publish_min(provider, cfg):
+    """The provider's daily publication time (local minute), from its settings when it has
+    publish_local_min(cfg) (GridX: per utility, configurable), else PUBLISH_LOCAL_MIN."""
+    fn = getattr(provider, "publish_local_min", None)
+    if fn is not None:
+        return fn(cfg)
+    return getattr(provider, "PUBLISH_LOCAL_MIN", None)
+
+
+class AppState(planner.State):
+    """planner.State plus the transitions only the app makes (relay written, override)."""
+
+    def relay_written(self, on, now_s, counted):
+        if counted:
+            self.switches_today += 1
+        self.relay_on = on
+        if on:
+            self.on_since_s = now_s
+        else:
+            self.off_since_s = now_s
+
+    def set_override(self, on, until_s):
+        self.override_on = on
+        self.override_until_s = until_s
+
+    def new_day(self):
+        self.switches_today = 0
+
+
+class App:
+    def __init__(self, hal, cfg=None, provider=None):
+        self.hal = hal
+        self.log = Log(hal.clock.now_s, self._sink)
+        self.timeline_hook = None  # callable(t_s, on, reason) at every relay decision
+        self.on_healthy = None  # callable() once, after HEALTHY_MS of uptime
+        self.persist = True  # status.json / log.txt / override.json on flash
+        self._cfg_in = cfg
+        self._provider_in = provider
+        self.cfg = None
+        self.config_warnings = []
+        self.provider = None
+        self.provider_state = {}  # the provider's own dict, saved as the cache's extras
+        self.schedule = None
+        self.plan = None
+        self.state = None
+        self.booted = False
+        self.load_on = None  # load state last written (None: not yet)
+        self.relay_since_s = None
+        self.reason = ""
+        self.until_s = None
+        self.clock_trusted = False
+        self.last_fetch = None  # {"t_s", "ok", "msg"}
+        self.next_fetch_s = 0
+        self.fetches = self.fetch_failures = self.switches = 0
+        self._dirty = True
+        self._oom = False  # the last plan did not fit the heap (logged once)
+        self._step_oom = False  # the last step ran out of heap (logged once)
+        self._day_end_s = None
+        self._next_sync_s = 0
+        self._decision = None
+        self._led = None
+        self._status_text = None
+        self._started_ms = ticks_ms()
+        self._last_now = 0
+        self._saved_run = None
+        self.net = NetLoop(self)
+
+    # -- logging to the HAL sink and a small file on flash ------------------------------
+    def _sink(self, line):
+        self.hal.log_sink(line)
+        if self.persist:
+            flashstate.append_log(self.hal.root, line)
+
+    # -- configuration ---------------------------------------------------------------------
+    def _load_config(self):
+        """config.json, validating only the sources in use: importing every provider just for
+        its schema would cost the ESP32 tens of KB of heap. Other providers' settings are
+        kept as they are (so a save from the REPL does not lose them)."""
+        raw = {}
+        try:
+            with open(config.join(self.hal.root, config.CONFIG_FILE)) as f:
+                raw = json.load(f)
+        except (OSError, ValueError, MemoryError):
+            pass  # config.load reports a corrupt file
+        raw = raw if isinstance(raw, dict) else {}
+        src = raw.get("source", "arcadia")
+        used = [src if src in SOURCES else "arcadia"]
+        if raw.get("fallback.rateplan") and "rateplan" not in used:
+            used.append("rateplan")
+        cfg, warnings = config.load(self.hal.root, settings_fields(self.hal, used))
+        for k, v in raw.items():
+            head = k.split(".")[0]
+            if head in SOURCES and head not in used and k not in cfg:
+                cfg[k] = v
+                warnings = [w for w in warnings if not w.startswith(k + ":")]
+        return cfg, warnings
+
+    def _configure(self, cfg):
+        warnings = []
+        if cfg is None:
+            cfg, warnings = self._load_config()
+        else:
+            src = cfg.get("source", "arcadia")
+            used = [src] if src in SOURCES else []
+            if cfg.get("fallback.rateplan") and "rateplan" not in used:
+                used.append("rateplan")
+            full = config.defaults(settings_fields(self.hal, used))
+            full.update(cfg)
+            cfg = full
+        self.cfg = cfg
+        self.config_warnings = warnings
+        for w in warnings:
+            self.log.warn("config", w)
+        try:
+            self.zone = tz.Zone(cfg["tz"])
+        except ValueError as e:
+            self.log.warn("config", "tz: %s; using UTC" % exc_text(e))
+            self.zone = tz.Zone("UTC0")
+        try:
+            self.policy = planner.Policy.from_config(cfg)
+        except ValueError as e:  # ConfigError from a combination of settings
+            self.log.warn("config", "%s; using the default policy" % exc_text(e))
+            self.config_warnings.append(str(e))
+            self.policy = planner.Policy.from_config({"safe_state": cfg["safe_state"]})
+        self.provider = self._provider_in
+        if self.provider is None:
+            try:
+                from .. import providers
+
+                self.provider = providers.get(cfg["source"])
+            except (ImportError, ValueError) as e:
+                self.log.error("config", "source %s: %s" % (cfg["source"], exc_text(e)))
+        rng = Rng(seed_from(cfg["fetch.seed"], getattr(self.hal, "device_id", None)))
+        self.cadence = Cadence(cfg, publish_min(self.provider, cfg), rng)
+        self.wifi_backoff = Backoff(10, 600, rng)
+        self.ntp_backoff = Backoff(30, 1800, rng)
+        self._dirty = True
+
+    def apply_config(self, cfg):
+        """New settings from the REPL: re-plan now, re-time the next fetch."""
+        if not self.booted:
+            self._cfg_in = cfg
+            return
+        inverted = self.cfg.get("relay.inverted")
+        self._configure(cfg)
+        if bool(self.cfg.get("relay.inverted")) != bool(inverted) and self.load_on is not None:
+            self.hal.relay.set(relay_level(self.cfg, self.load_on))  # same load, new wiring
+        now = self.hal.clock.now_s()
+        self._retime_fetch(now)
+        self._settle(now)
+
+    # -- boot ------------------------------------------------------------------------------
+    def boot(self):
+        """Config, cache, relay - before any network call."""
+        hal = self.hal
+        self._configure(self._cfg_in)
+        self.store = Store(hal.root, log=self.log)
+        self.schedule, extras = self.store.load()
+        self.provider_state = dict(extras or {})
+        if self.store.last_error:
+            self.log.warn("cache", "not used: %s" % self.store.last_error)
+        self.state = AppState()
+        self.state.build_s = EARLIEST_S
+        now = hal.clock.now_s()
+        self._load_override(now)
+        if self.persist:
+            run = flashstate.load_run(hal.root)
+            if run is not None:  # a period that is over is reset by the first count
+                self.state.ran_period_s, self.state.ran_s = run[0], run[1]
+                if run[2] is not None:  # a started block is finished, not re-planned
+                    self.state.block_start_s, self.state.block_end_s = run[2]
+                self._saved_run = run
+        self.booted = True
+        self._settle(now)
+        self._retime_fetch(now)
+        s = self.schedule
+        self.log.info("boot", "v%s source %s, cache %s" % (
+            VERSION, self.cfg["source"],
+            "%d intervals to %s" % (len(s), format_iso(s.end_s)) if s is not None and len(s)
+            else "empty"))
+
+    def _retime_fetch(self, now):
+        s = self.schedule
+        last = s.fetched_s if s is not None and s.fetched_s else None
+        end = s.last_price_end() if s is not None else None
+        self.next_fetch_s = self.cadence.next_due(self.zone, now, last, end)
+
+    # -- the loop --------------------------------------------------------------------------
+    def step(self):
+        """One pass of the control loop; returns the UTC second to wake up at."""
+        if not self.booted:
+            self.boot()
+        try:
+            wake = self._step()
+        except MemoryError:
+            return self._step_out_of_memory()
+        if self._step_oom:
+            self._step_oom = False
+            self.log.info("app", "steps fit in memory again")
+        return wake
+
+    def _step_out_of_memory(self):
+        """A step that ran out of heap is a state, not a crash: a reset would free the heap,
+        but the same prices and plan would fill it again, and three crashes in a row mean
+        safe mode. Follow the plan held (or the safe state), say so, and step again soon."""
+        gc.collect()
+        now = self.hal.clock.now_s()
+        try:
+            until = None
+            if self.plan is not None:
+                on, reason, until = self.plan.at(now)
+            if until is None:  # no plan, or none for now
+                on = self.policy.safe_on
+                reason = "out of memory: safe state %s" % ("on" if on else "off")
+            self._apply(now, on, reason)
+            if not self._step_oom:  # once per episode, not every minute
+                self._step_oom = True
+                self.log.warn("app", "step ran out of memory (%d bytes free); stepping every "
+                              "%d s until it fits" % (mem_free(), OOM_STEP_S))
+        except MemoryError:
+            pass  # the relay keeps its last state; the next step tries again
+        return now + OOM_STEP_S
+
+    def _step(self):
+        hal = self.hal
+        hal.wdt.feed()
+        now = hal.clock.now_s()
+        if self.on_healthy is not None and \
+                ticks_diff(ticks_ms(), self._started_ms) >= HEALTHY_MS:
+            cb, self.on_healthy = self.on_healthy, None
+            cb()
+        if hal.button.pressed():
+            self._button(now)
+        self._settle(now)
+        self.net.network(now)
+        now2 = hal.clock.now_s()  # a fetch takes time; NTP may move the clock
+        if now2 != now:
+            self._settle(now2)
+        return self.net.next_wake(now2)
+
+    def fetch_now(self):
+        """Fetch, merge, cache and re-plan now. True on success (see netloop.py)."""
+        return self.net.fetch_now()
+
+    async def run(self, until_s=None):
+        """step() and sleep, forever (or until the clock reaches until_s: the simulator)."""
+        if not self.booted:
+            self.boot()
+        while True:
+            wake = self.step()
+            if until_s is not None:
+                if wake >= until_s:
+                    await self.hal.sleep_until(until_s)
+                    return
+            await self.hal.sleep_until(wake)
+
+    # -- deciding ----------------------------------------------------------------------------
+    def _settle(self, now):
+        """Bring trust, override, day, plan, relay, LED and snapshot up to date for `now`."""
+        self._update_trust(now)
+        self._count(now)
+        st = self.state
+        if st.override_until_s is not None and now >= st.override_until_s:
+            self.log.info("override", "ended")
+            self._clear_override()
+        if self._day_end_s is None or now >= self._day_end_s:
+            self._dirty = True
+        if self.plan is None or self._dirty:
+            self._replan(now)
+        on, reason, until = self.plan.at(now)
+        if until is None or until <= now:
+            self._replan(now)  # beyond the planned horizon
+            on, reason, until = self.plan.at(now)
+        self.until_s = until
+        self._apply(now, on, reason)
+        self._show_led(now)
+        self._snapshot()
+
+    def _update_trust(self, now):
+        if now < self._last_now:  # the clock went back (NTP): plan again from the new now
+            self._dirty = True
+        self._last_now = now
+        s = self.schedule
+        ok = bool(self.hal.clock.valid()) and planner.clock_trusted(
+            now, EARLIEST_S, s.fetched_s if s is not None else 0)
+        if ok != self.clock_trusted:
+            self.log.info("clock", "valid" if ok else "not valid: relay follows safe_state")
+            self._dirty = True
+        self.clock_trusted = ok
+        self.state.clock_valid = ok
+
+    def _count(self, now):
+        """Measure the load's on-time up to now (before the relay state changes) and feed a
+        metering chip's reading to the rate plan's counter; keep the on-time on flash."""
+        st = self.state
+        planner.count_run(st, self.policy, now, self.zone)
+        if self.policy.mode == "block":
+            planner.note_started_block(st, now)
+        self._save_run()
+        meter = getattr(self.hal, "meter", None)
+        if meter is not None and self.clock_trusted:
+            rp = self._rateplan_module()
+            if rp is not None:
+                try:
+                    kwh = meter.kwh()
+                except (OSError, ValueError) as e:
+                    self.log.warn("meter", "not read: %s" % exc_text(e))
+                    return
+                rp.add_meter_reading(self.provider_state, self.cfg, now, kwh, self.zone)
+
+    def _save_run(self):
+        st = self.state
+        block = None if st.block_start_s is None else (st.block_start_s, st.block_end_s)
+        run = (st.ran_period_s, st.ran_s, block)
+        if run != self._saved_run:
+            self._saved_run = run
+            if self.persist:
+                flashstate.save_run(self.hal.root, run[0], run[1], block)
+
+    def _replan(self, now):
+        day_start = self.zone.day_start(now)
+        if self._day_end_s is not None and now >= self._day_end_s:
+            self.state.new_day()
+        self._day_end_s = self.zone.next_day_start(now)
+        sched = self.schedule if self.schedule is not None else Schedule()
+        if len(sched) and sched.base_s < day_start - KEEP_HISTORY_S:
+            sched.drop_before(day_start - KEEP_HISTORY_S)
+        # The old plan is held while the new one is built: if that does not fit, let it go
+        # and try once more. If even that fails, hold the safe state for a while instead of
+        # crashing into a reset (and, repeated, safe mode): the schedule stays.
+        for last_try in (False, True):
+            try:
+                self.plan = planner.plan(sched, self.policy, now, self.state, self.zone,
+                                         self._rate_plan(now))
+                break
+            except MemoryError:
+                self.plan = None
+                gc.collect()
+                if last_try:
+                    self.plan = self._out_of_memory_plan(now)
+                    return  # still dirty: plan again at the next step
+        if self._oom:
+            self._oom = False
+            self.log.info("plan", "fits in memory again")
+        self._save_run()  # plan() records a block once it has started
+        self._dirty = False
+
+    def _out_of_memory_plan(self, now):
+        safe = self.policy.safe_on
+        if not self._oom:  # once, not at every retry
+            self._oom = True
+            self.log.warn("plan", "out of memory (%d bytes free): safe state %s, retrying "
+                          "every %d min" % (mem_free(), "on" if safe else "off",
+                                            OOM_RETRY_S // 60))
+        return planner.Plan([(now, now + OOM_RETRY_S, safe, "out of memory planning: safe "
+                              "state %s" % ("on" if safe else "off"))], safe)
+
+    def _rateplan_module(self):
+        """The static rate plan provider when it is the source or the fallback, else None."""
+        if self.cfg["source"] != "rateplan" and not self.cfg["fallback.rateplan"]:
+            return None
+        try:
+            from ..providers import rateplan
+
+            return rateplan
+        except ImportError:
+            return None
+
+    def _rate_plan(self, now):
+        if self.cfg["source"] == "rateplan" or not self.cfg["fallback.rateplan"]:
+            return None
+        rp = self._rateplan_module()
+        if rp is None:
+            return None
+        try:
+            return rp.fetch(None, self.cfg, now, self.provider_state)
+        except ValueError as e:  # ProviderError: a rate plan the config cannot describe
+            self.log.warn("plan", "rate plan fallback unusable: %s" % exc_text(e))
+            return None
+
+    def _extras(self):
+        """The provider state that can be stored as JSON (counters, ids; not objects)."""
+        out = {}
+        for k, v in self.provider_state.items():
+            if v is None or isinstance(v, (bool, int, float, str, list)):
+                out[k] = v
+        return out
+
+    def _apply(self, now, on, reason):
+        on = bool(on)
+        if on != self.load_on:
+            self._count(now)  # the on-time so far, before the state changes (no-op if done)
+            self.hal.relay.set(relay_level(self.cfg, on))
+            if self.load_on is not None:
+                self.switches += 1
+            if self.load_on and not on and self.relay_since_s is not None and \
+                    getattr(self.hal, "meter", None) is None:
+                rp = self._rateplan_module()  # the rate plan's tiers count the energy used
+                if rp is not None:
+                    rp.add_on_time(self.provider_state, self.cfg, now, now - self.relay_since_s,
+                                   self.zone)
+            self.state.relay_written(on, now, self.load_on is not None)
+            self.load_on = on
+            self.relay_since_s = now
+            self.log.info("relay", "%s: %s" % ("on" if on else "off", reason))
+        if (on, reason) != self._decision:
+            self._decision = (on, reason)
+            self.reason = reason
+            if self.timeline_hook is not None:
+                self.timeline_hook(now, on, reason)
+
+    def _show_led(self, now):
+        st = self.state
+        if st.override_until_s is not None:
+            mode = "override"
+        elif not self.clock_trusted:
+            mode = "safe"
+        elif self.schedule is None or self.schedule.price_at(now) is None:
+            mode = "fallback"
+        elif self.cadence.failures >= 3:
+            mode = "error"
+        else:
+            mode = "on" if self.load_on else "off"
+        if mode != self._led:
+            self._led = mode
+            self.hal.led.set(mode)
+
+    # -- override --------------------------------------------------------------------------
+    def override(self, on, minutes=None):
+        """Hold the load ON/OFF for `minutes` (default override.minutes); 0 or on=None ends it."""
+        if not self.booted:
+            self.boot()
+        now = self.hal.clock.now_s()
+        if minutes is None:
+            minutes = self.cfg["override.minutes"]
+        if on is None or minutes <= 0:
+            if self.state.override_until_s is not None:
+                self.log.info("override", "cancelled")
+            self._clear_override()
+        else:
+            on = onoff.parse(on, "override")
+            self._set_override(on, now + int(minutes) * 60)
+            self.log.info("override", "%s for %d min" % (onoff.word(on), minutes))
+        self._settle(now)
+        return self.state.override_until_s
+
+    def _button(self, now):
+        if self.state.override_until_s is not None:
+            self.log.info("override", "cancelled by the button")
+            self._clear_override()
+        else:
+            on = not self.load_on
+            minutes = self.cfg["override.minutes"]
+            self._set_override(on, now + minutes * 60)
+            self.log.info("override", "button: %s for %d min" % ("on" if on else "off", minutes))
+
+    def _set_override(self, on, until_s):
+        self.state.set_override(on, until_s)
+        self._dirty = True
+        if self.persist:
+            flashstate.save_override(self.hal.root, on, until_s)
+
+    def _clear_override(self):
+        self._set_override(None, None)
+
+    def _load_override(self, now):
+        ov = flashstate.load_override(self.hal.root, now)
+        if ov is not None:
+            self.state.set_override(ov[0], ov[1])
+            self.log.info("override", "restored: %s" % ("on" if ov[0] else "off"))
+
+    # -- network ---------------------------------------------------------------------------
+    # -- reports ---------------------------------------------------------------------------
+    def status(self):
+        """A snapshot of the state (plain types; plug.status() and status.json use it)."""
+        if not self.booted:
+            return {"version": VERSION, "booted": False, "relay_on": None}
+        now = self.hal.clock.now_s()
+        s = self.schedule
+        st = self.state
+        out = {
+            "version": VERSION, "now_s": now, "relay_on": self.load_on,
+            "relay_since_s": self.relay_since_s, "reason": self.reason, "until_s": self.until_s,
+            "mode": self._led, "clock_valid": self.clock_trusted, "source": self.cfg["source"],
+            "price_u": s.price_at(now) if s is not None else None,
+            "cache": None, "last_fetch": self.last_fetch, "next_fetch_s": self.next_fetch_s,
+            "fetches": self.fetches, "fetch_failures": self.fetch_failures,
+            "switches": self.switches, "wifi": bool(self.hal.net.up()), "mem_free": mem_free(),
+            "override": None, "config_warnings": self.config_warnings,
+        }
+        if s is not None and len(s):
+            out["cache"] = {"start_s": s.base_s, "end_s": s.end_s, "intervals": len(s),
+                            "fetched_s": s.fetched_s, "currency": s.currency, "unit": s.unit}
+        if st is not None and st.override_until_s is not None:
+            out["override"] = {"on": st.override_on, "until_s": st.override_until_s}
+        return out
+
+    def _snapshot(self):
+        if not self.persist:
+            return
+        snap = self.status()
+        for k in ("now_s", "mem_free", "price_u", "wifi", "until_s"):  # not worth a flash write
+            snap.pop(k, None)
+        text = json.dumps(snap)
+        if text == self._status_text:
+            return
+        self._status_text = text
+        flashstate.write_status(self.hal.root, text)
+
+    def plan_rows(self, hours=24):
+        """[(start_s, end_s, on, price_u or None, reason)] from now over `hours`, split where
+        the price changes."""
+        if not self.booted:
+            self.boot()
+        now = self.hal.clock.now_s()
+        end = now + int(hours) * 3600
+        sched = self.schedule
+        rows = []
+        for s, e, on, reason in self.plan.segments:
+            if e <= now or s >= end:
+                continue
+            s, e = max(s, now), min(e, end)
+            t = s
+            if sched is not None:
+                for ps, pe, _p, _i in sched.window(s, e):
+                    if ps > t:
+                        rows.append((t, ps, on, None, reason))
+                    rows.append((ps, pe, on, sched.price_at(ps), reason))
+                    t = pe
+            if t < e:
+                rows.append((t, e, on, None, reason))
+        return rows

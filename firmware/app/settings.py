@@ -1,0 +1,55 @@
+"""The app's own settings (declared here, re-exported as app.CONFIG) and the schema of every
+setting the running plug needs: the app's, the planner's, the HAL's and those of the price
+sources in use.
+"""
+
+from .. import config
+from ..clock.tz import Zone
+from ..config import Field
+from ..plan import planner
+from ..providers import SOURCES
+from .fetcher import CONFIG as _FETCH_CONFIG
+
+CONFIG = (
+    Field("source", "dropdown", "arcadia", choices=SOURCES, help="price source"),
+    Field("tz", "text", "PST8PDT,M3.2.0,M11.1.0", hi=64,
+          help="POSIX TZ rule for local days, e.g. CET-1CEST,M3.5.0,M10.5.0/3",
+          parse=lambda v: Zone(v), expect="a POSIX TZ rule such as CET-1CEST,M3.5.0,M10.5.0/3"),
+    Field("safe_state", "radiobox", "off", choices=("off", "on"),
+          help="load state while the clock is not valid, and after a crash"),
+    Field("relay.inverted", "flag", False,
+          help="the load is on while the relay is released (e.g. a 'block' input)"),
+    Field("override.minutes", "number", 60, lo=1, hi=1440, unit="min", integer=True,
+          help="length of an override started with the button"),
+    Field("wifi.ssid", "text", "", hi=32, help="Wi-Fi network"),
+    Field("wifi.password", "secret", "", hi=64, help="Wi-Fi password"),
+    Field("wifi.timeout_s", "number", 20, lo=5, hi=120, unit="s", integer=True,
+          help="time-out of one Wi-Fi connection attempt"),
+    Field("tls.ca_file", "text", "", hi=64, help="CA certificate (DER) on flash for HTTPS"),
+    Field("tls.verify", "flag", True, help="verify the server certificate"),
+    Field("ntp.resync_h", "number", 12, lo=1, hi=168, unit="h", integer=True,
+          help="re-synchronise the clock this often"),
+    Field("fallback.rateplan", "flag", False,
+          help="where no fetched price is known, plan on the static rate plan (rateplan.*)"),
+) + _FETCH_CONFIG
+
+
+def settings_fields(hal=None, sources=SOURCES):
+    """{name: Field} of every setting (of the given price sources only), tolerating modules
+    that are absent from a build."""
+    mods = [__import__("firmware.app.settings", None, None, ["CONFIG"]), planner]
+    for name in sources:
+        try:
+            mods.append(__import__("firmware.providers." + name, None, None, ["CONFIG"]))
+        except ImportError:
+            pass
+    if hasattr(hal, "CONFIG"):  # the HAL declares its settings itself (possibly none)
+        mods.append(hal)
+    else:
+        try:
+            from ..hal import esp32 as hal_esp32
+
+            mods.append(hal_esp32)
+        except ImportError:  # no `machine` here: not on a board
+            pass
+    return config.schema(mods)

@@ -1,0 +1,559 @@
+"""Which stretches of time the load is on, and why: a function of (prices, policy, now, state).
+
+    p = plan(schedule, Policy.from_config(cfg), now_s, state, zone, rate_plan=None)
+    p.segments            [(start_s, end_s, on, reason)], contiguous from now_s to p.end_s
+    p.at(t_s)             (on, reason, until_s)  until_s = end of that segment (None past the end)
+    p.next_change(t_s)    first time after t_s at which `on` changes (p.end_s if none: re-plan)
+
+Helpers: plan.py (the compact Plan it returns), policy.py (the "policy.*" settings -> Policy;
+CONFIG and Policy are re-exported here), cheapest.py (the exact selections), windows.py (local
+HH:MM windows, segment timelines), tz.py (local days).
+
+`on` is the LOAD state. Inverting it for wiring where the load runs while the relay is released
+(`relay.inverted`) is the app's job, active-low pins the HAL's: the planner never inverts.
+
+Order of precedence (first match decides; each layer is painted over the ones below):
+  1. clock not trusted (not valid, or earlier than the build or the prices' fetch time, see
+     clock_trusted) -> safe_state for the whole plan; no price is looked at.
+  2. manual override (state.override_on until state.override_until_s).
+  3. forced hours: policy.forced_off, then policy.forced_on (off wins where both).
+  4. anti-short-cycle: min on time, min off time, max switches per local day hold the current
+     state past a wanted change (applies to everything below, not to 1-3).
+  5. a started contiguous block is finished (block mode), whatever the re-plan says.
+  6. price limits on each priced stretch: never on above policy.off_above; always on at or below
+     policy.on_below; relative: on below the period's time-weighted mean, or at or below its
+     Nth percentile (by time).
+  7. the mode on priced time: cheapest (N hours per period), block (cheapest contiguous block per
+     period), deadline (N hours before a local time), limits (only 6).
+  8. time without a price (fallback ladder): backup hours if configured; else the static rate
+     plan if the app passes one (`rate_plan`, a Schedule: modes 6-7 run on it, reasons start
+     "rate plan:"); else safe_state.
+
+Periods: a local day (default; 23/25 h on DST days), a custom local window that may cross
+midnight (policy.window "22:00-07:00"; outside it the load is off), or rolling windows of
+policy.rolling_hours starting now (so slots just past midnight compete with those before it).
+A deadline period runs from one deadline to the next (policy.deadline, local).
+
+What already ran is MEASURED, not inferred: in the cheapest and deadline modes the period that
+contains now is planned from now to its end, for the need less the load's on-time already
+delivered in it (state.ran_s, counted by count_run() - the app calls it at every relay write
+and every step, and keeps the counter across reboots). The future part is still chosen
+exactly (the cheapest remaining seconds), so a re-plan keeps the same choice when prices did
+not change and the relay followed the plan, and a re-plan after new prices (tomorrow's, mid
+period) never buys the hours already run a second time. Without a measurement (a fresh State)
+nothing counts as run. Later periods are planned whole; so are block-mode periods (a started
+block is finished instead, see 5). When prices cover only part of a period the choice is
+made among the known prices (all of them if fewer than needed) and the reason says "prices
+until HH:MM". Re-fetched prices replace earlier ones by Schedule.merge before planning; the
+planner just plans on what it is given.
+
+Exactness: time is cut at price boundaries only, so partial intervals are weighted by duration
+and any length works (5/15/60 min, irregular). Cheapest N: greedy by (price, start) with the
+last interval cut to its earliest part - the optimum of "cheapest N seconds". Block: the best
+start lies on a price boundary or ends on one; every such candidate is evaluated with integer
+prefix sums (price_u x seconds, Python ints) and the earliest cheapest wins. Ties always go to
+the earlier time, the same on CPython and MicroPython (no floats, no reliance on sort stability).
+
+State the app keeps (planner.State): clock_valid, relay_on, on_since_s, off_since_s,
+switches_today, override_on/override_until_s, build_s, and the measured on-time of the running
+period ran_period_s/ran_s/ran_mark_s (count_run). plan() itself records the contiguous
+blocks it chose (state.planned_blocks) and, once one has started, state.block_start_s/end_s.
+Worth persisting across a restart (the app does, in run.json and override.json): the override,
+ran_period_s/ran_s (without them a reboot forgets what already ran and the period's need is
+planned again in full), and block_start_s/block_end_s (without them a block cut by a power cut
+is re-planned, and new prices could move it: the load would stop mid-cycle and run again).
+"""
+
+from ..clock.iso import format_hm, format_ymd
+from ..prices.schedule import NO_PRICE, Schedule, format_price
+from .cheapest import cheapest, cheapest_block, cost_of  # noqa: F401 (re-exported)
+from .policy import CONFIG, MODES, PERIODS, RELATIVE, Policy  # noqa: F401 (re-exported)
+from .segments import Plan
+from .windows import add as _add
+from .windows import daily_windows, parse_hm, parse_windows  # noqa: F401 (re-exported)
+from .windows import keep as _keep
+from .windows import label as _wins_label
+from .windows import overlay as _overlay
+
+
+class State:
+    """What the app knows between plans. Times are UTC seconds; None = unknown / never."""
+
+    def __init__(self):
+        self.clock_valid = False
+        self.build_s = 0  # firmware build time: a clock reading before it is not trusted
+        self.relay_on = None  # the LOAD state now (None: not set since boot)
+        self.on_since_s = None
+        self.off_since_s = None
+        self.switches_today = 0
+        self.override_on = None
+        self.override_until_s = None
+        # a started contiguous block, finished by every re-plan (note_started_block)
+        self.block_start_s = None  # type: int | None
+        self.block_end_s = None  # type: int | None
+        self.planned_blocks = []  # blocks chosen by the last plan (written by plan())
+        self.plan_s = None  # when the last plan was made
+        # measured on-time (count_run): the load ran ran_s seconds in the period that starts
+        # at ran_period_s, counted up to ran_mark_s (None: not counting, e.g. after a boot)
+        self.ran_period_s = None  # type: int | None
+        self.ran_s = 0
+        self.ran_mark_s = None  # type: int | None
+
+
+def period_at(policy, t_s, zone):
+    """(start_s, end_s) of the period containing t_s whose on-time counts against the need
+    (cheapest mode with a day or window period, deadline mode), else None."""
+    pol = policy
+    if pol.mode == "deadline" or (pol.mode == "cheapest" and pol.period != "rolling"):
+        for ps, pe in _periods(pol, t_s, t_s + 1, zone):
+            if ps <= t_s < pe:
+                return ps, pe
+    return None
+
+
+def count_run(state, policy, now_s, zone):
+    """Measure: add the load's on-time since the previous call (state.relay_on was the load
+    state all along: call it before every relay write, and before planning) to the on-time
+    of the period containing now_s; a new period starts from 0. Time before a boot or while
+    the clock is not valid is not counted (state.ran_mark_s None). Returns state.ran_s."""
+    mark = state.ran_mark_s
+    if not state.clock_valid:
+        state.ran_mark_s = None
+        return state.ran_s
+    state.ran_mark_s = now_s
+    per = period_at(policy, now_s, zone)
+    if per is None:
+        return state.ran_s
+    if state.ran_period_s != per[0]:
+        state.ran_period_s, state.ran_s = per[0], 0
+    if mark is not None and state.relay_on:
+        a = mark if mark > per[0] else per[0]
+        if now_s > a:
+            state.ran_s += now_s - a
+    return state.ran_s
+
+
+def note_started_block(state, now_s):
+    """Record in state.block_start_s/end_s the latest block the last plan chose that has begun
+    by now_s (the app calls this as it follows the plan, so the block is known, and kept on
+    flash, from the moment it starts, not only from the next re-plan)."""
+    for s, e in state.planned_blocks or ():
+        if s <= now_s and (state.block_start_s is None or s > state.block_start_s):
+            state.block_start_s, state.block_end_s = s, e
+
+
+FETCH_SKEW_S = 300  # an NTP step after a fetch may put the clock a little before fetched_s
+
+
+def clock_trusted(now_s, build_s=0, fetched_s=0, skew_s=FETCH_SKEW_S):
+    """A clock that reads earlier than the firmware build, or earlier than the time the cached
+    prices were fetched (less `skew_s`: that time came from this clock, maybe before an NTP
+    correction), is wrong (e.g. an RTC back at 2000): never decide from it."""
+    if now_s < (build_s or 0):
+        return False
+    return not fetched_s or now_s >= fetched_s - skew_s
+
+
+# -- helpers ----------------------------------------------------------------------------------
+def _onoff(on):
+    return "on" if on else "off"
+
+
+def _hm(t, zone):
+    return format_hm(t, zone.offset_at(t))
+
+
+def _dur(s):
+    m = (s + 59) // 60
+    if m % 60 == 0:
+        return "%d h" % (m // 60)
+    if m < 60:
+        return "%d min" % m
+    return "%d h %d min" % (m // 60, m % 60)
+
+
+def _ord(n):
+    if 10 <= n % 100 <= 20:
+        suf = "th"
+    else:
+        suf = ("th", "st", "nd", "rd")[n % 10] if n % 10 < 4 else "th"
+    return "%d%s" % (n, suf)
+
+
+# -- periods ---------------------------------------------------------------------------------
+def _periods(pol, now, end, zone):
+    """[(start_s, end_s)] of the planning periods meeting [now, end)."""
+    out = []
+    if pol.mode == "deadline" or (pol.period == "window" and pol.mode != "limits"):
+        if pol.mode == "deadline":
+            sm = em = pol.deadline_min
+        else:
+            sm, em = pol.window
+        d = zone.local_days(now) - 2
+        while True:
+            base = d * 86400
+            s = zone.from_local(base + sm * 60)
+            if s >= end:
+                break
+            e = zone.from_local(base + (em if em > sm else em + 1440) * 60)
+            if e > now:
+                out.append((s, e))
+            d += 1
+        return out
+    if pol.period == "rolling" and pol.mode != "limits":
+        t = now
+        while t < end:
+            out.append((t, t + pol.rolling_s))
+            t += pol.rolling_s
+        return out
+    t = zone.day_start(now)
+    while t < end:
+        e = zone.next_day_start(t)
+        out.append((t, e))
+        t = e
+    return out
+
+
+class _Ctx:
+    """What one plan() call shares with its helpers."""
+
+    def __init__(self, pol, zone, now_s, sch, real, started, state):
+        self.pol, self.zone, self.now, self.sch = pol, zone, now_s, sch
+        self.ran_period_s, self.ran_s = state.ran_period_s, state.ran_s or 0
+        self.real = real  # the real schedule when a rate plan fills its gaps, else None
+        self.prefix = "rate plan: " if real is not None else ""
+        self.r_above = "price above limit %s" % format_price(pol.off_above_u)
+        self.r_below = "price at or below limit %s" % format_price(pol.on_below_u)
+        self.r_backup = "backup hours %s: no prices" % _wins_label(pol.backup)
+        self.r_safe = "no prices: safe state %s" % _onoff(pol.safe_on)
+        self.lpe = sch.last_price_end()
+        self.started = started  # (start_s, end_s) of a started block, or None
+        self.end = now_s
+        self.blocks = []
+
+
+def _label(c, ps, pe):
+    """The phrase naming a period's amount: "today's 4 h", "4 h before 07:00"..."""
+    pol, zone = c.pol, c.zone
+    amount = _dur(pol.need_s)
+    if pol.mode == "deadline":
+        return "%s before %s" % (amount, _hm(pe, zone))
+    if pol.period == "window":
+        return "%s in %s-%s" % (amount, _hm(ps, zone), _hm(pe, zone))
+    if pol.period == "rolling":
+        return "%s in %s from %s" % (amount, _dur(pe - ps), _hm(ps, zone))
+    today = zone.day_start(c.now)
+    if ps == today:
+        day = "today's"
+    elif ps == zone.next_day_start(today):
+        day = "tomorrow's"
+    else:
+        day = _ymd(ps, zone) + "'s"
+    return "%s %s" % (day, amount)
+
+
+def _ymd(t, zone):
+    return format_ymd(t, zone.offset_at(t), "-")
+
+
+def _slices(sch, t0, t1):
+    """[(s, e, price_u)] of the schedule's intervals clipped to [t0, t1), gaps included as
+    NO_PRICE (Schedule.window as a list, with array access inlined: this is the hot loop)."""
+    out = []
+    n = len(sch.starts)
+    if n == 0 or t1 <= sch.base_s or t0 >= sch.end_s:
+        return out
+    base, starts, prices, end = sch.base_s, sch.starts, sch.prices, sch.end_s
+    i = sch.index_at(t0 if t0 > base else base)
+    s = base + starts[i]
+    while i < n and s < t1:
+        e = base + starts[i + 1] if i + 1 < n else end
+        out.append((s if s > t0 else t0, e if e < t1 else t1, prices[i]))
+        s = e
+        i += 1
+    return out
+
+
+def _plan_period(c, ps, pe, out):
+    """Decide [max(ps, now), min(pe, end)) of one period; append segments to out."""
+    pol, zone, sch = c.pol, c.zone, c.sch
+    a = ps if ps > c.now else c.now
+    b = pe if pe < c.end else c.end
+    span = _slices(sch, ps, pe)
+    pieces = [x for x in span if x[2] != NO_PRICE]
+    known = 0
+    for s, e, _p in pieces:
+        known += e - s
+    note = ""
+    if c.lpe is None or pe > c.lpe:
+        note = " (prices until %s)" % (_hm(c.lpe, zone) if c.lpe else "-")
+    # relative limit threshold for this period
+    thr, thr_reason = None, ""
+    if pol.relative == "below_mean" and known:
+        total = 0
+        for s, e, p in pieces:
+            total += p * (e - s)
+        thr = ("mean", total, known)
+        thr_reason = "price below period mean %s" % format_price(total // known)
+    elif pol.relative == "percentile" and known:
+        need = (known * pol.percentile + 99) // 100
+        sel = cheapest(pieces, need)
+        top = None
+        for s, _e, _r in sel:
+            p = sch.price_at(s)
+            if top is None or p > top:
+                top = p
+        if top is not None:
+            thr = ("pct", top, 0)
+            thr_reason = "price at or below %dth percentile %s" % (
+                pol.percentile, format_price(top))
+    # the mode's choice: chosen = [(s, e, reason)], time order
+    chosen = []
+    off_reason = "no price limit met"
+    mode = pol.mode
+    if mode in ("cheapest", "deadline"):
+        what = _label(c, ps, pe)
+        need, left, done, fknown = pol.need_s, pieces, 0, known
+        if ps < c.now:  # the running period: the rest of the need over the rest of the time
+            done = c.ran_s if c.ran_period_s == ps else 0
+            need = need - done if need > done else 0
+            left = []
+            fknown = 0
+            for s, e, p in pieces:
+                if e > c.now:
+                    if s < c.now:
+                        s = c.now
+                    left.append((s, e, p))
+                    fknown += e - s
+        cnote = note
+        if done:
+            cnote = " (%s run%s)" % (_dur(done), ", " + note[2:-1] if note else "")
+        short = fknown < need
+        for s, e, rank in cheapest(left, need):
+            if short:
+                r = "all known prices for %s%s" % (what, cnote)
+            else:
+                r = "%s cheapest of %s%s" % (_ord(rank), what, cnote)
+            chosen.append((s, e, r))
+        off_reason = "not in cheapest %s%s" % (what, cnote)
+        if mode == "cheapest" and pol.period == "day":
+            off_reason = "not in cheapest of %s%s" % (what, cnote)
+        if done and not need:
+            off_reason = "%s done%s" % (what, note)
+    elif mode == "block":
+        L = pol.need_s
+        blk = None
+        if c.started is not None and c.started[0] < pe and c.started[1] > ps:
+            blk = c.started
+        elif L > 0:
+            got = cheapest_block(pieces, L)
+            if got is not None:
+                blk = (got[0], got[1])
+        if blk is not None:
+            c.blocks.append(blk)
+            r = "cheapest %s block %s-%s%s" % (_dur(L), _hm(blk[0], zone), _hm(blk[1], zone),
+                                                note)
+            chosen.append((blk[0], blk[1], r))
+            off_reason = "waiting for %s block %s-%s" % (_dur(L), _hm(blk[0], zone),
+                                                         _hm(blk[1], zone))
+            if blk[1] <= a:
+                off_reason = "%s block %s-%s done" % (_dur(L), _hm(blk[0], zone),
+                                                      _hm(blk[1], zone))
+        elif L <= 0:
+            off_reason = "block length 0: nothing to run"
+        else:
+            off_reason = "no room for a %s block in known prices%s" % (_dur(L), note)
+    # walk [a, b)
+    pos = a
+    j, nch = 0, len(chosen)
+    above, below = pol.off_above_u, pol.on_below_u
+    for s, e, p in span:
+        if e <= a:
+            continue
+        if s >= b:
+            break
+        if s < a:
+            s = a
+        if e > b:
+            e = b
+        if s > pos:
+            _fallback(c, pos, s, out)
+        if p == NO_PRICE:
+            _fallback(c, s, e, out)
+            pos = e
+            continue
+        pos = e
+        pre = c.prefix
+        if pre and c.real is not None and c.real.price_at(s) is not None:
+            pre = ""
+        if above is not None and p > above:
+            _add(out, s, e, False, pre + c.r_above if pre else c.r_above)
+            continue
+        if below is not None and p <= below:
+            _add(out, s, e, True, pre + c.r_below if pre else c.r_below)
+            continue
+        if thr is not None:
+            if thr[0] == "mean":
+                hit = p * thr[2] < thr[1]
+            else:
+                hit = p <= thr[1]
+            if hit:
+                _add(out, s, e, True, pre + thr_reason if pre else thr_reason)
+                continue
+        t = s
+        while t < e:
+            while j < nch and chosen[j][1] <= t:
+                j += 1
+            if j < nch and chosen[j][0] <= t:
+                ce = chosen[j][1] if chosen[j][1] < e else e
+                _add(out, t, ce, True, pre + chosen[j][2] if pre else chosen[j][2])
+            else:
+                ce = chosen[j][0] if j < nch and chosen[j][0] < e else e
+                _add(out, t, ce, False, pre + off_reason if pre else off_reason)
+            t = ce
+    if pos < b:
+        _fallback(c, pos, b, out)
+
+
+def _fallback(c, a, b, out):
+    """Time in [a, b) without a price: backup hours, else safe state (rate plan is merged)."""
+    pol = c.pol
+    if pol.backup:
+        r = c.r_backup
+        t = a
+        for s, e in daily_windows(pol.backup, a, b, c.zone):
+            _add(out, t, s, False, r)
+            _add(out, s, e, True, r)
+            t = e
+        _add(out, t, b, False, r)
+        return
+    _add(out, a, b, pol.safe_on, c.r_safe)
+
+
+def _anti_cycle(segs, pol, state, now, zone):
+    mon, moff, maxsw = pol.min_on_s, pol.min_off_s, pol.max_switches
+    if not (mon or moff or maxsw) or not segs:
+        return segs
+    cur = state.relay_on
+    if cur is None:
+        cur = segs[0][2]
+        since = None
+    else:
+        since = state.on_since_s if cur else state.off_since_s
+    count = state.switches_today or 0
+    day_end = zone.next_day_start(now)
+    why_min = ("min off %d min: staying off" % (moff // 60),
+               "min on %d min: staying on" % (mon // 60))
+    why_max = ("max %d switches/day: staying off" % maxsw,
+               "max %d switches/day: staying on" % maxsw)
+    out = []
+    for seg in segs:
+        s, e, on, r = seg
+        while s < e:
+            while s >= day_end:
+                count = 0
+                day_end = zone.next_day_start(day_end)
+            if on == cur:
+                if s == seg[0]:
+                    _keep(out, seg)
+                else:
+                    _add(out, s, e, on, r)
+                break
+            hold = None
+            if since is not None:
+                hold = since + (mon if cur else moff)
+            if hold is not None and s < hold:
+                why = why_min[1 if cur else 0]
+            elif maxsw and count >= maxsw:
+                hold = day_end
+                why = why_max[1 if cur else 0]
+            else:
+                cur, since = on, s
+                count += 1
+                if s == seg[0]:
+                    _keep(out, seg)
+                else:
+                    _add(out, s, e, on, r)
+                break
+            h = hold if hold < e else e
+            _add(out, s, h, cur, why)
+            s = h
+    return out
+
+
+# -- the plan --------------------------------------------------------------------------------
+def plan(schedule, policy, now_s, state, zone=None, rate_plan=None):
+    """The plan from now_s over the known horizon (see the module doc for the rules)."""
+    if zone is None:
+        from ..clock.tz import Zone
+
+        zone = Zone("UTC0")
+    if schedule is None:
+        schedule = Schedule()
+    pol = policy
+    state.plan_s = now_s
+    fetched = getattr(schedule, "fetched_s", 0) or 0
+    if not state.clock_valid or not clock_trusted(now_s, state.build_s, fetched):
+        why = "clock not valid" if not state.clock_valid else "clock not trusted"
+        return Plan([(now_s, now_s + 3600, pol.safe_on,
+                      "%s: safe state %s" % (why, _onoff(pol.safe_on)))], pol.safe_on)
+    real = None
+    sch = schedule
+    if rate_plan is not None and len(rate_plan) and not pol.backup:
+        sch = rate_plan.merge(schedule)
+        real = schedule
+    # A started contiguous block: the latest one the previous plans chose that has begun. It
+    # stays the block of its period (finished if running, not repeated once done).
+    started = None
+    if pol.mode == "block":
+        note_started_block(state, now_s)
+        if state.block_start_s is not None and state.block_start_s <= now_s:
+            started = (state.block_start_s, state.block_end_s)
+    c = _Ctx(pol, zone, now_s, sch, real, started, state)
+    end = zone.next_day_start(now_s)
+    if c.lpe is not None and c.lpe > end:
+        end = c.lpe
+    if started is not None and started[1] > end:
+        end = started[1]
+    if state.override_until_s is not None and state.override_until_s > end:
+        end = state.override_until_s
+    c.end = end
+    segs = []
+    t = now_s
+    outside = "outside window %s" % _wins_label([pol.window])
+    for ps, pe in _periods(pol, now_s, end, zone):
+        a = ps if ps > now_s else now_s
+        if a >= end:
+            break
+        if a > t:
+            _add(segs, t, a, False, outside)
+        _plan_period(c, ps, pe, segs)
+        t = pe if pe < end else end
+    if t < end:
+        _add(segs, t, end, False, outside)
+    if c.started is not None and c.started[1] > now_s:
+        s, e = c.started
+        segs = _overlay(segs, [(s if s > now_s else now_s, e, True, "finishing %s block %s-%s" % (
+            _dur(e - s), _hm(s, zone), _hm(e, zone)))])
+    segs = _anti_cycle(segs, pol, state, now_s, zone)
+    # forced hours and the override: painted onto a small timeline of their own first, so the
+    # big one is copied once
+    top = [(now_s, end, None, None)]
+    if pol.forced_on:
+        r = "forced on %s" % _wins_label(pol.forced_on)
+        top = _overlay(top, [(s, e, True, r)
+                             for s, e in daily_windows(pol.forced_on, now_s, end, zone)])
+    if pol.forced_off:
+        r = "forced off %s" % _wins_label(pol.forced_off)
+        top = _overlay(top, [(s, e, False, r)
+                             for s, e in daily_windows(pol.forced_off, now_s, end, zone)])
+    until = state.override_until_s
+    if until is not None and until > now_s and state.override_on is not None:
+        on = bool(state.override_on)
+        top = _overlay(top, [(now_s, until, on, "override %s until %s" % (
+            _onoff(on), _hm(until, zone)))])
+    wins = [w for w in top if w[2] is not None]
+    if wins:
+        segs = _overlay(segs, wins)
+    state.planned_blocks = c.blocks
+    return Plan(segs, pol.safe_on, c.blocks)

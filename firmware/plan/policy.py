@@ -1,0 +1,141 @@
+"""The decision rules of the planner: the "policy.*" settings and their parsed form.
+
+The app's "safe_state" setting (declared in app/settings.py) is read here too: it is also the
+last rung of the planner's fallback ladder.
+"""
+
+from ..config import ConfigError, Field
+from ..prices.schedule import price_u
+from .windows import parse_hm, parse_windows
+
+_PRICE = "a price per kWh like 0.25, or empty for no limit"
+_WINDOWS = "local windows HH:MM-HH:MM, comma separated (e.g. 06:00-07:00,18:00-19:00), or empty"
+
+
+def parse_price(text):
+    """Field.parse for a price per kWh (here and in the rate plan's settings)."""
+    try:
+        price_u(text)
+    except ValueError:
+        raise ValueError("not a price")
+
+
+def _one_window(text):
+    if len(parse_windows(text, "policy.window")) != 1:
+        raise ValueError("one window expected")
+
+
+MODES = ("cheapest", "block", "deadline", "limits")
+PERIODS = ("day", "window", "rolling")
+RELATIVE = ("none", "below_mean", "percentile")
+
+CONFIG = (
+    Field("policy.mode", "dropdown", "cheapest", choices=MODES,
+          help="cheapest: N hours per period; block: cheapest contiguous block per period; "
+               "deadline: N hours before policy.deadline; limits: price limits only"),
+    Field("policy.hours", "number", 4, lo=0, hi=168, unit="h",
+          help="on time per period, block length, or time needed before the deadline"),
+    Field("policy.period", "dropdown", "day", choices=PERIODS,
+          help="day (local), window (policy.window) or rolling (policy.rolling_hours from now)"),
+    Field("policy.window", "text", "22:00-07:00", hi=16,
+          help="local HH:MM-HH:MM window for period=window (may cross midnight)",
+          parse=lambda v: _one_window(v), expect="one local window HH:MM-HH:MM"),
+    Field("policy.rolling_hours", "number", 24, lo=1, hi=168, integer=True, unit="h",
+          help="length of a rolling period"),
+    Field("policy.deadline", "text", "07:00", hi=5, help="local HH:MM for mode=deadline",
+          parse=lambda v: parse_hm(v, "policy.deadline"), expect="a local time HH:MM"),
+    Field("policy.energy_kwh", "number", 0, lo=0, hi=1000, unit="kWh",
+          help="deadline mode: energy needed (with policy.load_kw; 0 = use policy.hours)"),
+    Field("policy.load_kw", "number", 0, lo=0, hi=100, unit="kW", help="power of the load"),
+    Field("policy.on_below", "text", "", hi=16,
+          help="always on at or below this price (currency/kWh); empty = no limit",
+          parse=parse_price, expect=_PRICE),
+    Field("policy.off_above", "text", "", hi=16,
+          help="never on above this price (currency/kWh); empty = no limit",
+          parse=parse_price, expect=_PRICE),
+    Field("policy.relative", "dropdown", "none", choices=RELATIVE,
+          help="also on below the period mean, or at or below policy.percentile"),
+    Field("policy.percentile", "number", 25, lo=0, hi=100, integer=True, unit="%"),
+    Field("policy.min_on_min", "number", 0, lo=0, hi=1440, integer=True, unit="min"),
+    Field("policy.min_off_min", "number", 0, lo=0, hi=1440, integer=True, unit="min"),
+    Field("policy.max_switches", "number", 0, lo=0, hi=1000, integer=True,
+          help="relay changes per local day; 0 = unlimited"),
+    Field("policy.forced_on", "text", "", hi=64,
+          help="local windows always on, e.g. 06:00-07:00,18:00-19:00",
+          parse=lambda v: parse_windows(v, "policy.forced_on"), expect=_WINDOWS),
+    Field("policy.forced_off", "text", "", hi=64, help="local windows always off",
+          parse=lambda v: parse_windows(v, "policy.forced_off"), expect=_WINDOWS),
+    Field("policy.backup_hours", "text", "", hi=64,
+          help="local windows on when no price is known, e.g. 01:00-05:00",
+          parse=lambda v: parse_windows(v, "policy.backup_hours"), expect=_WINDOWS),
+)
+
+_FIELDS = {}
+for _f in CONFIG:
+    _FIELDS[_f.name] = _f
+
+
+class Policy:
+    """The decision rules, from the "policy.*" settings (plus the app's "safe_state")."""
+
+    def __init__(self):
+        self.mode = "cheapest"
+        self.need_s = 4 * 3600
+        self.period = "day"
+        self.window = (22 * 60, 7 * 60)
+        self.rolling_s = 24 * 3600
+        self.deadline_min = 7 * 60
+        self.on_below_u = None
+        self.off_above_u = None
+        self.relative = "none"
+        self.percentile = 25
+        self.min_on_s = 0
+        self.min_off_s = 0
+        self.max_switches = 0
+        self.forced_on = []
+        self.forced_off = []
+        self.backup = []
+        self.safe_on = False
+
+    @staticmethod
+    def from_config(cfg=None):
+        cfg = cfg or {}
+
+        def get(name):
+            f = _FIELDS[name]
+            v = cfg.get(name, f.default)
+            return f.check(v)
+
+        p = Policy()
+        p.mode = get("policy.mode")
+        hours = get("policy.hours")
+        p.need_s = int(hours * 3600 + 0.5)
+        p.period = get("policy.period")
+        w = parse_windows(get("policy.window"), "policy.window")
+        if len(w) != 1:
+            raise ConfigError("policy.window: one HH:MM-HH:MM window expected")
+        p.window = w[0]
+        p.rolling_s = get("policy.rolling_hours") * 3600
+        p.deadline_min = parse_hm(get("policy.deadline"), "policy.deadline")
+        kwh, kw = get("policy.energy_kwh"), get("policy.load_kw")
+        if kwh > 0 and kw > 0:
+            wh, w_ = int(kwh * 1000 + 0.5), int(kw * 1000 + 0.5)
+            p.need_s = -(-wh * 3600 // w_)
+        for key, attr in (("policy.on_below", "on_below_u"), ("policy.off_above", "off_above_u")):
+            v = get(key).strip()
+            if v:
+                try:
+                    setattr(p, attr, price_u(v))
+                except ValueError:
+                    raise ConfigError("%s: %r is not a price" % (key, v))
+        p.relative = get("policy.relative")
+        p.percentile = get("policy.percentile")
+        p.min_on_s = get("policy.min_on_min") * 60
+        p.min_off_s = get("policy.min_off_min") * 60
+        p.max_switches = get("policy.max_switches")
+        p.forced_on = parse_windows(get("policy.forced_on"), "policy.forced_on")
+        p.forced_off = parse_windows(get("policy.forced_off"), "policy.forced_off")
+        p.backup = parse_windows(get("policy.backup_hours"), "policy.backup_hours")
+        safe = cfg.get("safe_state", "off")
+        p.safe_on = safe is True or safe == "on" or safe == 1
+        return p

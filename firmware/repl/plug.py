@@ -1,0 +1,211 @@
+"""The field REPL API: look at and set up a plug over its USB serial port.
+
+    >>> import plug                      # or: from firmware import plug
+    >>> plug.status()                    # relay and why, price, cache, last fetch, clock, Wi-Fi
+    >>> plug.plan(12)                    # planned ON/OFF intervals, local time
+    >>> plug.config()                    # every setting (secrets masked)
+    >>> plug.set("policy.hours", 6); plug.save()
+    >>> plug.wifi("home", "secret"); plug.override(True, 60); plug.log(20)
+
+`mpremote` interrupts the running app (Ctrl-C) or soft-resets the board before it runs a
+command, so everything here works from what is on flash: config.json, the price cache
+(store.py), the app's status snapshot and log file, and the override request file. When an App
+runs in the same interpreter (`plug.attach(app)`, or the app boot_guard started, found without
+importing this module at boot), its live state is used instead. Nothing here drives the relay:
+relay changes and overrides go through the app, which applies them at its next step or start,
+so the relay never leaves its plan. The REPL functions print; the Plug class underneath returns
+text lines and raises ConfigError for callers (plugview.py; its reports: plugreport.py).
+"""
+
+import json
+
+from .. import VERSION
+from .. import config as _config
+from ..compat import exc_text
+from ..onoff import parse as parse_onoff
+from .view import Plug, show_value
+
+
+# -- the REPL functions ---------------------------------------------------------------------
+class _Session:
+    plug = None  # type: Plug | None
+
+
+def attach(app, root=None):
+    """Called by main.py with the running App: plug then shows and changes its live state."""
+    root = root if root is not None else getattr(getattr(app, "hal", None), "root", "")
+    _Session.plug = Plug(root, app)
+    return _Session.plug
+
+
+def use(root="", now_s=None, fields=None):
+    """Work on flash root `root` without an app (tests, the host)."""
+    _Session.plug = Plug(root, None, now_s, fields)
+    return _Session.plug
+
+
+def session():
+    if _Session.plug is None:
+        import sys
+
+        bg = sys.modules.get("firmware.app.boot_guard")  # main.py ran: the app it started
+        app = getattr(getattr(bg, "Running", None), "app", None)
+        if app is not None:
+            return attach(app)
+        _Session.plug = Plug("")
+    return _Session.plug
+
+
+def _print(lines):
+    for line in lines:
+        print(line)
+
+
+def _guard(fn, *args):
+    # One-line messages instead of tracebacks at the REPL ("ERROR " lets tools detect them).
+    try:
+        return fn(*args)
+    except (_config.ConfigError, ValueError, OSError, ImportError) as e:
+        print("ERROR " + (str(e) if isinstance(e, _config.ConfigError) else exc_text(e)))
+        return None
+
+
+def status():
+    """Relay state and why, price, cache, last fetch, clock, Wi-Fi, heap, version."""
+    _guard(lambda: _print(session().status_lines()))
+
+
+def plan(hours=24):
+    """Planned ON/OFF intervals over the next `hours`, in local time, with prices and reasons."""
+    _guard(lambda: _print(session().plan_lines(hours)))
+
+
+def config():
+    """Every setting with its value; secrets masked."""
+    _guard(lambda: _print(session().config_lines()))
+
+
+def get(name):
+    _guard(lambda: print("%s=%s" % (name, session().get(name))))
+
+
+def set(name, value):
+    """Validate and stage a setting (plug.save() writes it). Bad values: one ERROR line."""
+
+    def do():
+        p = session()
+        v = p.set(name, value)
+        print("%s=%s (plug.save() to keep)" % (name, show_value(p.fields()[name], v)))
+        return True
+
+    return bool(_guard(do))
+
+
+def update(values):
+    """Set several settings at once (all or none); plug.save() writes them."""
+
+    def do():
+        p = session()
+        for name, v in p.update(values):
+            print("%s=%s" % (name, show_value(p.fields()[name], v)))
+        return True
+
+    return bool(_guard(do))
+
+
+def export(secrets=False):
+    """One line 'CONFIG {json}' of the non-default settings (for plugctl config export)."""
+    _guard(lambda: print("CONFIG " + json.dumps(session().export(secrets))))
+
+
+def save():
+    """Write config.json atomically (temp file + rename)."""
+
+    def do():
+        n, applied = session().save()
+        print("saved %s (%d changed); %s" % (_config.CONFIG_FILE, n,
+                                            "applied to the running app" if applied
+                                            else "takes effect at the next start"))
+        return True
+
+    return bool(_guard(do))
+
+
+def wifi(ssid, password):
+    """Set and save the Wi-Fi credentials (used at the next start)."""
+
+    def do():
+        p = session()
+        p.set("wifi.ssid", ssid)
+        p.set("wifi.password", password)
+        p.save()
+        print("wifi.ssid=%s wifi.password=%s saved; used at the next start"
+              % (ssid, _config.mask(password)))
+        return True
+
+    return bool(_guard(do))
+
+
+def fetch():
+    """Fetch prices now (needs the running app: it owns the network and the cache)."""
+
+    def do():
+        p = session()
+        if p.app is None or not hasattr(p.app, "fetch_now"):
+            print("ERROR fetch: the app is not running; restart it (Ctrl-D or plug.restart())"
+                  " and it fetches when its cache runs short")
+            return False
+        ok = p.app.fetch_now()
+        lf = getattr(p.app, "last_fetch", None) or {}
+        if not ok:
+            print("ERROR fetch failed: %s" % (lf.get("msg") or "see plug.log()"))
+            return False
+        print("fetch: ok: %s" % (lf.get("msg") or ""))
+        return True
+
+    return bool(_guard(do))
+
+
+def override(on, minutes=60):
+    """Hold the relay ON/OFF for `minutes` (0 cancels); the app applies it."""
+
+    def do():
+        p = session()
+        state = parse_onoff(on, "override")
+        until = p.override(state, minutes)
+        if int(minutes) == 0:
+            print("override cancelled")
+        else:
+            print("override %s until %s%s" % ("ON" if state else "OFF", p.local(until, p.zone()),
+                                             "" if p.app is not None
+                                             else " (applied when the app starts)"))
+        return True
+
+    return bool(_guard(do))
+
+
+def log(n=20):
+    _guard(lambda: _print(session().log_lines(n)))
+
+
+def factory_reset(confirm=None):
+    """Erase config, cache, status and log. Asks first unless confirm="yes"."""
+    if confirm is None:
+        confirm = input("Erase all settings, the price cache and the log? Type yes: ")
+    if confirm != "yes":
+        print("factory reset cancelled")
+        return False
+    gone = session().factory_reset()
+    print("erased %s; restart to boot with defaults" % (", ".join(gone) or "nothing"))
+    return True
+
+
+def restart():
+    """Hard-reset the board (the app starts again from flash)."""
+    import machine
+
+    machine.reset()
+
+
+def version():
+    return VERSION

@@ -1,0 +1,293 @@
+"""One plug as the field REPL sees it (firmware/repl/plug.py): its settings, price cache, the app's
+status snapshot, override and log, from flash or from the running App, and the changes an
+installer makes (settings, override, factory reset). Reports live in plugreport.py.
+"""
+
+import json
+
+from .. import config as _config
+
+# The app's files on flash: status.json (its status() snapshot), log.txt (+ log.txt.1),
+# override.json ({"on": bool, "until_s": int}, read when it starts).
+from ..app.flashstate import (
+    LOG_FILE,
+    OVERRIDE_FILE,
+    RUN_FILE,
+    STATUS_FILE,
+    load_override,
+    remove,
+    save_override,
+)
+from ..clock.iso import format_iso
+from ..compat import exc_text
+from ..onoff import parse as parse_onoff
+
+CACHE_FILE = "prices.bin"
+MAX_OVERRIDE_MIN = 7 * 24 * 60  # plug.override() takes at most a week
+_CLOCK_VALID_AFTER_S = 1704067200  # 2024-01-01: an ESP32 RTC that was never set says 2000
+
+
+def _wall_now_s():
+    # Only used without a running app (whose HAL owns the clock). The ESP32 counts from 2000.
+    import time
+
+    t = int(time.time())
+    if time.gmtime(0)[0] == 2000:
+        t += 946684800
+    return t
+
+
+def _read_json(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def show_value(field, value):
+    """A setting as the REPL prints it: secrets masked, JSON for non-strings."""
+    if field is not None and field.secret:
+        return _config.mask(value)
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+class Plug:
+    """The REPL API over one flash root; `app` is a running App or None."""
+
+    def __init__(self, root="", app=None, now_s=None, fields=None):
+        self.root = root
+        self.app = app
+        self._now_s = now_s  # callable, for tests; else the app's clock or the RTC
+        self._fields = fields
+        self._cfg = None
+        self._missing = []
+        self.warnings = []
+        self.unsaved = []  # names set() changed since the last save()
+
+    # -- state ------------------------------------------------------------------------------
+    def fields(self):
+        if self._fields is None:
+            self._fields = _config.schema()
+            self._missing = list(_config.MISSING)
+        return self._fields
+
+    def cfg(self):
+        if self._cfg is None:
+            fields = self.fields()
+            if self.app is not None and getattr(self.app, "cfg", None) is not None:
+                self._cfg = dict(self.app.cfg)
+                self.warnings = []
+            else:
+                self._cfg, self.warnings = _config.load(self.root, fields)
+            for m in self._missing:
+                self.warnings.append("no settings from module " + m)
+        return self._cfg
+
+    def now_s(self):
+        if self._now_s is not None:
+            return self._now_s()
+        if self.app is not None:
+            return self.app.hal.clock.now_s()
+        return _wall_now_s()
+
+    def clock_valid(self):
+        if self.app is not None:
+            return bool(self.app.hal.clock.valid())
+        return self.now_s() >= _CLOCK_VALID_AFTER_S
+
+    def zone(self):
+        """The configured tz.Zone (UTC if the rule is bad), or None without a tz module."""
+        try:
+            from ..clock.tz import Zone
+        except ImportError:
+            return None
+        try:
+            return Zone(self.cfg().get("tz") or "UTC0")
+        except ValueError:
+            return Zone("UTC0")
+
+    def local(self, t_s, zone=None):
+        """'2025-07-15 08:00' in local time (UTC without a zone)."""
+        off = zone.offset_at(t_s) if zone is not None else 0
+        return format_iso(t_s, off)[:16].replace("T", " ")
+
+    def snapshot(self):
+        """The app's status: live when attached, else the last snapshot it wrote to flash."""
+        if self.app is not None:
+            try:
+                return self.app.status()
+            except Exception as e:
+                return {"error": exc_text(e)}
+        return _read_json(_config.join(self.root, STATUS_FILE)) or {}
+
+    def cache(self):
+        """(Schedule or None, extras, error text or None) from the flash cache."""
+        from ..prices.store import Store
+
+        st = Store(self.root, name=CACHE_FILE)
+        sched, extras = st.load()
+        return sched, extras or {}, st.last_error
+
+    # -- reports (text lines) ---------------------------------------------------------------
+    def status_lines(self):
+        from .report import status_lines
+
+        return status_lines(self)
+
+    def plan_rows(self, hours=24):
+        from .report import plan_rows
+
+        return plan_rows(self, hours)
+
+    def plan_lines(self, hours=24):
+        from .report import plan_lines
+
+        return plan_lines(self, hours)
+
+    def config_lines(self):
+        fields = self.fields()
+        cfg = self.cfg()
+        out = []
+        for name in sorted(fields):
+            f = fields[name]
+            v = cfg.get(name, f.default)
+            mark = "*" if name in self.unsaved else (" " if v == f.default else "~")
+            unit = f.unit if f.unit and f.kind == "number" and v is not None else ""
+            out.append("%s %s=%s%s" % (mark, name, show_value(f, v), (" " + unit) if unit else ""))
+        out.append("(~ differs from default, * set but not saved)")
+        for w in self.warnings:
+            out.append("WARNING " + w)
+        return out
+
+    def get(self, name):
+        f = self._field(name)
+        return show_value(f, self.cfg().get(name, f.default))
+
+    # -- changes ----------------------------------------------------------------------------
+    def _field(self, name):
+        fields = self.fields()
+        f = fields.get(name)
+        if f is None:
+            near = [n for n in sorted(fields) if n.split(".")[0] == name.split(".")[0]]
+            raise _config.ConfigError("%s: unknown setting%s" % (
+                name, ("; known: " + ", ".join(near[:8])) if near else
+                "; see plug.config() for the list"))
+        return f
+
+    def set(self, name, value):
+        """Validate and stage one setting; returns the stored value. save() writes."""
+        value = self._field(name).check(value)
+        self.cfg()[name] = value
+        if name not in self.unsaved:
+            self.unsaved.append(name)
+        return value
+
+    def update(self, values):
+        """Validate every value first, then stage them all (none if one is bad). A secret
+        that arrives masked ("****3f9a", from an export) is skipped, never stored."""
+        checked = []
+        for name in sorted(values):
+            f = self._field(name)
+            v = values[name]
+            if f.secret and isinstance(v, str) and v.startswith("****"):
+                continue
+            checked.append((name, f.check(v)))
+        for name, v in checked:
+            self.cfg()[name] = v
+            if name not in self.unsaved:
+                self.unsaved.append(name)
+        return checked
+
+    def export(self, secrets=False):
+        """The settings that differ from their defaults (what config.json holds)."""
+        out = {}
+        for name, f in self.fields().items():
+            v = self.cfg().get(name, f.default)
+            if v != f.default:
+                out[name] = v if (secrets or not f.secret) else _config.mask(v)
+        return out
+
+    def save(self):
+        """Write config.json atomically; the running app (if any) gets the new settings."""
+        cfg = self.cfg()
+        fields = self.fields()
+        changed = {}
+        for name, f in fields.items():  # defaults may be None ("not set"): not checked
+            if name in cfg and cfg[name] != f.default:
+                changed[name] = cfg[name]
+        clean, warnings = _config.validate(fields, changed)
+        if warnings:
+            raise _config.ConfigError(warnings[0])
+        _config.save(self.root, cfg, self.fields())
+        n = len(self.unsaved)
+        self.unsaved = []
+        applied = False
+        if self.live() and hasattr(self.app, "apply_config"):
+            try:
+                self.app.apply_config(dict(cfg))
+                applied = True
+            except Exception:  # interrupted mid-step: the file is saved, the next start reads it
+                pass
+        return n, applied
+
+    def live(self):
+        """An attached app that got through boot() (Ctrl-C can stop it before)."""
+        return self.app is not None and getattr(self.app, "booted", True) and \
+            getattr(self.app, "state", True) is not None
+
+    def pending_override(self):
+        ov = load_override(self.root, self.now_s())
+        return None if ov is None else {"on": ov[0], "until_s": ov[1]}
+
+    def override(self, on, minutes=60):
+        """Ask the app to hold the relay ON/OFF for `minutes` (0 cancels). The request is kept
+        on flash so it survives the restart that follows an mpremote session."""
+        on = parse_onoff(on, "override")
+        minutes = int(minutes)
+        if minutes < 0 or minutes > MAX_OVERRIDE_MIN:
+            raise _config.ConfigError("override: minutes must be in 0..%d" % MAX_OVERRIDE_MIN)
+        until = self.now_s() + minutes * 60
+        if not save_override(self.root, on, until if minutes else None):
+            raise OSError("override: could not write %s" % OVERRIDE_FILE)
+        if self.live() and hasattr(self.app, "override"):
+            try:
+                self.app.override(on, minutes)
+            except Exception:  # the file above holds it; the app reads it when it starts
+                pass
+        return until
+
+    def log_lines(self, n=20):
+        n = int(n)
+        lines = []
+        for name in (LOG_FILE + ".1", LOG_FILE):  # the app rotates log.txt to log.txt.1
+            try:
+                with open(_config.join(self.root, name)) as f:
+                    for line in f:
+                        lines.append(line.rstrip("\r\n"))
+                        if len(lines) > n:
+                            lines.pop(0)
+            except OSError:
+                pass
+        if not lines and self.app is not None and getattr(self.app, "log", None) is not None:
+            return self.app.log.lines(n)  # nothing on flash (persist off): the RAM ring
+        return lines
+
+    def factory_reset(self):
+        """Erase site settings, cache, snapshot, log, override, the load's run record and the
+        crash record; returns the names removed. The code stays."""
+        from ..app.boot_guard import COUNT_FILE, CRASH_FILE
+
+        gone = []
+        for name in (_config.CONFIG_FILE, CACHE_FILE, STATUS_FILE, LOG_FILE, LOG_FILE + ".1",
+                     OVERRIDE_FILE, RUN_FILE, CRASH_FILE, COUNT_FILE):
+            for p in (name, name + ".tmp"):
+                if remove(_config.join(self.root, p)):
+                    gone.append(p)
+        self._cfg = None
+        self.unsaved = []
+        return gone
