@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 STUBS   := $(VENV)/typings/.installed
 
-.PHONY: venv sim test bench lint typecheck clean
+.PHONY: venv sim test bench lint typecheck clean system-deps
 
 venv: $(STAMP)
 
@@ -25,7 +25,11 @@ $(STUBS): $(STAMP)
 sim: $(STAMP)
 	$(BIN)/python -m host_sim $(ARGS)
 
-test: $(STAMP) $(STUBS)
+# Real components the tests start (mosquitto, Chromium): installed where missing.
+system-deps:
+	bash tests/setup/system_deps.sh
+
+test: $(STAMP) $(STUBS) system-deps
 	$(BIN)/ruff check .
 	$(BIN)/python tests/run_micropython.py
 	$(BIN)/python -m pytest
