@@ -119,6 +119,11 @@ class App:
         self.hal = hal
         self.log = Log(hal.clock.now_s, self._sink)
         self.timeline_hook = None  # callable(t_s, on, reason) at every relay decision
+        # Services beside the control loop (web page, MQTT): start(app) creates their asyncio
+        # tasks when run() starts; notify(event) is told "relay", "decision", "plan", "fetch",
+        # "override" or "config" and must only take note (never block, never raise: a
+        # service must not cost a switch). See App.notify.
+        self.services = []
         self.on_healthy = None  # callable() once, after HEALTHY_MS of uptime
         self.persist = True  # status.json / log.txt / override.json on flash
         self._cfg_in = cfg
@@ -235,6 +240,8 @@ class App:
         now = self.hal.clock.now_s()
         self._retime_fetch(now)
         self._settle(now)
+        self.notify("config")
+        self.wake()
 
     # -- boot ------------------------------------------------------------------------------
     def boot(self):
@@ -298,7 +305,7 @@ class App:
                 on, reason, until = self.plan.at(now)
             if until is None:  # no plan, or none for now
                 on = self.policy.safe_on
-                reason = "out of memory: safe state %s" % ("on" if on else "off")
+                reason = "out of memory: safe state %s" % onoff.word(on)
             self._apply(now, on, reason)
             if not self._step_oom:  # once per episode, not every minute
                 self._step_oom = True
@@ -333,6 +340,8 @@ class App:
         """step() and sleep, forever (or until the clock reaches until_s: the simulator)."""
         if not self.booted:
             self.boot()
+        for s in self.services:
+            s.start(self)
         while True:
             wake = self.step()
             if until_s is not None:
@@ -340,6 +349,22 @@ class App:
                     await self.hal.sleep_until(until_s)
                     return
             await self.hal.sleep_until(wake)
+
+    def notify(self, event):
+        """Tell every service that `event` happened. A service that raises is logged and
+        skipped: the control loop never depends on it."""
+        for s in self.services:
+            try:
+                s.notify(event)
+            except Exception as e:  # noqa: BLE001 - any service defect, the loop goes on
+                self.log.warn("service", "%s: %s" % (event, exc_text(e)))
+
+    def wake(self):
+        """Step as soon as possible (a service changed something: an override, a setting).
+        The HAL's sleep returns early where it can (hal.wake(), optional)."""
+        w = getattr(self.hal, "wake", None)
+        if w is not None:
+            w()
 
     # -- deciding ----------------------------------------------------------------------------
     def _settle(self, now):
@@ -431,16 +456,17 @@ class App:
             self.log.info("plan", "fits in memory again")
         self._save_run()  # plan() records a block once it has started
         self._dirty = False
+        self.notify("plan")
 
     def _out_of_memory_plan(self, now):
         safe = self.policy.safe_on
         if not self._oom:  # once, not at every retry
             self._oom = True
             self.log.warn("plan", "out of memory (%d bytes free): safe state %s, retrying "
-                          "every %d min" % (mem_free(), "on" if safe else "off",
+                          "every %d min" % (mem_free(), onoff.word(safe),
                                             OOM_RETRY_S // 60))
         return planner.Plan([(now, now + OOM_RETRY_S, safe, "out of memory planning: safe "
-                              "state %s" % ("on" if safe else "off"))], safe)
+                              "state %s" % onoff.word(safe))], safe)
 
     def _rateplan_module(self):
         """The static rate plan provider when it is the source or the fallback, else None."""
@@ -489,12 +515,14 @@ class App:
             self.state.relay_written(on, now, self.load_on is not None)
             self.load_on = on
             self.relay_since_s = now
-            self.log.info("relay", "%s: %s" % ("on" if on else "off", reason))
+            self.log.info("relay", "%s: %s" % (onoff.word(on), reason))
+            self.notify("relay")
         if (on, reason) != self._decision:
             self._decision = (on, reason)
             self.reason = reason
             if self.timeline_hook is not None:
                 self.timeline_hook(now, on, reason)
+            self.notify("decision")
 
     def _show_led(self, now):
         st = self.state
@@ -507,7 +535,7 @@ class App:
         elif self.cadence.failures >= 3:
             mode = "error"
         else:
-            mode = "on" if self.load_on else "off"
+            mode = onoff.word(self.load_on)
         if mode != self._led:
             self._led = mode
             self.hal.led.set(mode)
@@ -529,6 +557,8 @@ class App:
             self._set_override(on, now + int(minutes) * 60)
             self.log.info("override", "%s for %d min" % (onoff.word(on), minutes))
         self._settle(now)
+        self.notify("override")
+        self.wake()
         return self.state.override_until_s
 
     def _button(self, now):
@@ -539,7 +569,7 @@ class App:
             on = not self.load_on
             minutes = self.cfg["override.minutes"]
             self._set_override(on, now + minutes * 60)
-            self.log.info("override", "button: %s for %d min" % ("on" if on else "off", minutes))
+            self.log.info("override", "button: %s for %d min" % (onoff.word(on), minutes))
 
     def _set_override(self, on, until_s):
         self.state.set_override(on, until_s)
@@ -554,7 +584,7 @@ class App:
         ov = flashstate.load_override(self.hal.root, now)
         if ov is not None:
             self.state.set_override(ov[0], ov[1])
-            self.log.info("override", "restored: %s" % ("on" if ov[0] else "off"))
+            self.log.info("override", "restored: %s" % onoff.word(ov[0]))
 
     # -- network ---------------------------------------------------------------------------
     # -- reports ---------------------------------------------------------------------------

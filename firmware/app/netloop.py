@@ -175,6 +175,7 @@ class NetLoop:
         msg = "%d intervals to %s%s" % (len(merged), format_iso(merged.end_s),
                                         "" if changed else ", unchanged")
         app.last_fetch = {"t_s": t, "ok": True, "msg": msg}
+        app.notify("fetch")
         app.log.info("fetch", "ok: %s%s; next at %s" % (msg, ", saved" if wrote else "",
                                                          format_iso(app.next_fetch_s)))
         app._settle(t)
@@ -216,6 +217,7 @@ class NetLoop:
         app.next_fetch_s = app.cadence.failed(t, getattr(e, "retry_after_s", None))
         msg = exc_text(e) if not doing else "%s %s" % (doing, exc_text(e))
         app.last_fetch = {"t_s": t, "ok": False, "msg": msg}
+        app.notify("fetch")
         app.log.warn("fetch", "failed: %s; retry in %d s" % (msg, app.next_fetch_s - t))
         if withdrawn or app.plan is None:
             app._settle(t)

@@ -245,6 +245,7 @@ class Hal:
         self.meter = None
         self.device_id = machine.unique_id()
         self._flag = asyncio.ThreadSafeFlag()
+        self._woken = False  # App.wake(): a service asked for a step now
         self.clock = Clock(cfg)
         self.relay = Relay(cfg)
         self.led = Led(cfg)
@@ -258,7 +259,8 @@ class Hal:
     async def sleep_until(self, t_s):
         while True:
             now = self.clock.now_s()
-            if now >= t_s or self.button.latched():
+            if now >= t_s or self.button.latched() or self._woken:
+                self._woken = False
                 return
             self.wdt.feed_if_started()
             ms = min(t_s - now, _WAIT_CHUNK_S) * 1000
@@ -267,6 +269,10 @@ class Hal:
                 await asyncio.wait_for_ms(self._flag.wait(), ms)
             except asyncio.TimeoutError:  # noqa: UP041 - MicroPython's own class
                 pass
+
+    def wake(self):
+        self._woken = True
+        self._flag.set()
 
     def reset(self):
         machine.reset()

@@ -65,6 +65,7 @@ is re-planned, and new prices could move it: the load would stop mid-cycle and r
 """
 
 from ..clock.iso import format_hm, format_ymd
+from ..onoff import word
 from ..prices.schedule import NO_PRICE, Schedule, format_price
 from .cheapest import cheapest, cheapest_block, cost_of  # noqa: F401 (re-exported)
 from .policy import CONFIG, MODES, PERIODS, RELATIVE, Policy  # noqa: F401 (re-exported)
@@ -155,9 +156,6 @@ def clock_trusted(now_s, build_s=0, fetched_s=0, skew_s=FETCH_SKEW_S):
 
 
 # -- helpers ----------------------------------------------------------------------------------
-def _onoff(on):
-    return "on" if on else "off"
-
 
 def _hm(t, zone):
     return format_hm(t, zone.offset_at(t))
@@ -225,7 +223,7 @@ class _Ctx:
         self.r_above = "price above limit %s" % format_price(pol.off_above_u)
         self.r_below = "price at or below limit %s" % format_price(pol.on_below_u)
         self.r_backup = "backup hours %s: no prices" % _wins_label(pol.backup)
-        self.r_safe = "no prices: safe state %s" % _onoff(pol.safe_on)
+        self.r_safe = "no prices: safe state %s" % word(pol.safe_on)
         self.lpe = sch.last_price_end()
         self.started = started  # (start_s, end_s) of a started block, or None
         self.end = now_s
@@ -496,7 +494,7 @@ def plan(schedule, policy, now_s, state, zone=None, rate_plan=None):
     if not state.clock_valid or not clock_trusted(now_s, state.build_s, fetched):
         why = "clock not valid" if not state.clock_valid else "clock not trusted"
         return Plan([(now_s, now_s + 3600, pol.safe_on,
-                      "%s: safe state %s" % (why, _onoff(pol.safe_on)))], pol.safe_on)
+                      "%s: safe state %s" % (why, word(pol.safe_on)))], pol.safe_on)
     real = None
     sch = schedule
     if rate_plan is not None and len(rate_plan) and not pol.backup:
@@ -551,7 +549,7 @@ def plan(schedule, policy, now_s, state, zone=None, rate_plan=None):
     if until is not None and until > now_s and state.override_on is not None:
         on = bool(state.override_on)
         top = _overlay(top, [(now_s, until, on, "override %s until %s" % (
-            _onoff(on), _hm(until, zone)))])
+            word(on), _hm(until, zone)))])
     wins = [w for w in top if w[2] is not None]
     if wins:
         segs = _overlay(segs, wins)

@@ -10,9 +10,7 @@ once. A list of (start_s, end_s, on, reason) tuples would cost a tuple and, on t
 
 from array import array
 
-
-def _onoff(on):
-    return "on" if on else "off"
+from ..onoff import word
 
 
 class Plan:
@@ -78,7 +76,7 @@ class Plan:
         """(on, reason, until_s) at t_s; outside the plan: the safe state, until None."""
         k = self._find(t_s)
         if k < 0:
-            return self.safe_on, "no plan: safe state %s" % _onoff(self.safe_on), None
+            return self.safe_on, "no plan: safe state %s" % word(self.safe_on), None
         _s, e, on, reason = self._seg(k)
         return on, reason, e
 
