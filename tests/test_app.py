@@ -1,101 +1,36 @@
 # runtimes: cpython micropython
 # mpy-heap: 512k
-"""The control loop (firmware/app/control.py) and the boot guard on a recording fake HAL.
+"""The control loop (firmware/app/control.py) on a recording fake HAL.
 
 A simulated clock, a relay that records when it was set, a button queue, and a network whose
 sockets are real loopback connections. The planner is the real one; these tests check what the
 app does with its plan (when it switches, what it fetches when), not which hours it picks.
+The boot guard's tests are in test_boot_guard.py, the ESP32 HAL's in test_hal_esp32.py.
 """
 
-from os import getenv
+from appkit import (
+    HOUR,
+    MAX_SLEEP_S,
+    T0,
+    App,
+    FakeProvider,
+    RetryLater,
+    _gaps,
+    boundaries,
+    cache,
+    cfg,
+    prices,
+)
 
 from firmware import config
-from firmware.app import boot_guard
 from firmware.app.fetcher import Cadence
 from firmware.app.jitter import Rng, fnv1a, seed_from
+from firmware.http import client as http  # noqa: F401 - the app imports it at its first fetch
 from firmware.prices.schedule import FLAG_FORECAST, NO_PRICE, Schedule
 from firmware.prices.store import Store
 
 from fakehal import FakeHal, FakeMeter, run_steps
-from support import TmpDir, env_int, raises, skip
-
-try:
-    from firmware.app.control import MAX_SLEEP_S
-    from firmware.app.control import App as _App
-    from firmware.http import client as http  # noqa: F401 - the app imports it at its first fetch
-except ImportError as e:  # a collaborator module (planner, http) has not landed yet
-    _App, MAX_SLEEP_S, _MISSING = None, 3600, str(e)
-
-
-def App(*args, **kw):
-    if _App is None:
-        skip("firmware.app.control not importable yet: " + _MISSING)
-    return _App(*args, **kw)
-
-T0 = 1749600000  # 2025-06-11T00:00:00Z (a June day: no DST change near it)
-HOUR = 3600
-
-
-def prices(start_s, hours, step_s=HOUR, seed=7):
-    """A schedule of distinct pseudo-random prices (integer micro-units)."""
-    s = Schedule("test", "USD", "kWh")
-    r = Rng(seed)
-    t = start_s
-    for _ in range(hours * HOUR // step_s):
-        s.add(t, t + step_s, 50000 + r.below(200000))
-        t += step_s
-    return s
-
-
-class FakeProvider:
-    """A provider module stand-in: each fetch returns/raises the next scripted item."""
-
-    CONFIG = ()
-    NEEDS_NETWORK = True
-
-    def __init__(self, script=None, publish_min=17 * 60, default=None, hal=None):
-        self.PUBLISH_LOCAL_MIN = publish_min
-        self.script = list(script or [])
-        self.default = default  # callable(now_s) -> Schedule, when the script is empty
-        self.calls = []
-        self.hal = hal  # records ("fetch", t) in hal.calls when set
-
-    def fetch(self, client, cfg, now_s, state):
-        self.calls.append(now_s)
-        if self.hal is not None:
-            self.hal.calls.append(("fetch", now_s))
-        item = self.script.pop(0) if self.script else (
-            self.default(now_s) if self.default else OSError(110, "timed out"))
-        if isinstance(item, Exception):
-            raise item
-        return item
-
-
-class RetryLater(Exception):
-    def __init__(self, retry_after_s):
-        super().__init__("HTTP 429")
-        self.status = 429
-        self.retry_after_s = retry_after_s
-
-
-def cfg(**kw):
-    c = {"tz": "UTC0", "wifi.ssid": "home", "wifi.password": "pw", "fetch.seed": 1234}
-    for k, v in kw.items():
-        c[k.replace("__", ".")] = v
-    return c
-
-
-def cache(root, sched, fetched_s):
-    sched.fetched_s = fetched_s
-    assert Store(root).save(sched)
-
-
-def _gaps(times):
-    return [times[k + 1] - times[k] for k in range(len(times) - 1)]
-
-
-def boundaries(sched):
-    return [sched.start_of(i) for i in range(len(sched))] + [sched.end_s]
+from support import TmpDir, env_int, raises
 
 
 # -- boot ---------------------------------------------------------------------------------
@@ -513,201 +448,6 @@ def test_fetch_end_to_end_through_the_real_http_client_and_provider():
         assert hal.relay.level == app.plan.at(hal.clock.t)[0]
 
 
-# -- crash handling (main.py's logic) ----------------------------------------------------------
-class _Crashy:
-    def __init__(self, hal, cfg):
-        self.hal = hal
-        self.on_healthy = None
-
-
-def _crash(app):
-    raise RuntimeError("boom in step")
-
-
-def test_crash_puts_relay_in_safe_state_logs_and_resets():
-    with TmpDir("app") as root:
-        hal = FakeHal(root)
-        hal.relay.set(False)
-        slept = []
-        out = boot_guard.start(hal, {"safe_state": "on"}, _Crashy, _crash, slept.append)
-        assert out == "reset" and hal.resets == 1
-        assert slept == [boot_guard.RESET_DELAY_MS]
-        assert hal.relay.level is True and hal.led.mode == "error"
-        with open(root + "/" + boot_guard.CRASH_FILE) as f:
-            text = f.read()
-        assert "boom in step" in text
-        assert boot_guard.crash_count(root) == 1
-        # the relay went to the safe state before the reset
-        assert [c[0] for c in hal.calls][-2:] == ["relay", "reset"]
-
-
-def test_crash_loop_keeps_the_plug_in_safe_mode_with_the_repl_free():
-    with TmpDir("app") as root:
-        outs = []
-        for _ in range(boot_guard.CRASH_LIMIT):
-            hal = FakeHal(root)
-            outs.append(boot_guard.start(hal, {"safe_state": "off"}, _Crashy, _crash,
-                                         lambda ms: None))
-        assert outs[:-1] == ["reset"] * (boot_guard.CRASH_LIMIT - 1)
-        assert outs[-1] == "safe mode" and hal.resets == 0
-        made = []
-        hal = FakeHal(root)
-        out = boot_guard.start(hal, {"safe_state": "off"}, lambda h, c: made.append(1), _crash,
-                               lambda ms: None)
-        assert out == "safe mode" and made == [] and hal.relay.level is False
-        assert any("SAFE MODE" in line for line in hal.lines)
-        boot_guard.leave_safe_mode(root)
-        ran = []
-        out = boot_guard.start(FakeHal(root), {}, _Crashy, ran.append, lambda ms: None)
-        assert out == "stopped" and len(ran) == 1
-
-
-def test_healthy_run_clears_the_crash_counter_and_safe_mode_triggers():
-    with TmpDir("app") as root:
-        boot_guard.record_crash(root, ValueError("x"))
-        assert boot_guard.crash_count(root) == 1
-
-        def run(app):
-            app.on_healthy()
-
-        assert boot_guard.start(FakeHal(root), {}, _Crashy, run, lambda ms: None) == "stopped"
-        assert boot_guard.crash_count(root) == 0
-        hal = FakeHal(root)
-        hal.button.is_held = True
-        assert boot_guard.start(hal, {}, _Crashy, run, lambda ms: None) == "safe mode"
-        with open(root + "/" + boot_guard.SAFEMODE_FILE, "w") as f:
-            f.write("1")
-        assert boot_guard.start(FakeHal(root), {}, _Crashy, run, lambda ms: None) == "safe mode"
-
-
-def test_real_app_crash_in_step_is_caught_by_the_guard():
-    with TmpDir("app") as root:
-        cache(root, prices(T0, 48), T0)
-        hal = FakeHal(root, t=T0 + HOUR)
-
-        def make(h, c):
-            app = App(h, cfg(safe_state="off"), provider=FakeProvider())
-            return app
-
-        def run(app):
-            app.boot()
-            app.plan = None
-            app._dirty = False
-            app.schedule = "not a schedule"  # a bug somewhere: the replan blows up
-            app._replan = None
-            app.step()
-
-        out = boot_guard.start(hal, {"safe_state": "off"}, make, run, lambda ms: None)
-        assert out == "reset" and hal.relay.level is False
-
-
-# -- the ESP32 HAL against fake machine/network/ntptime (MicroPython only) -------------------
-def _esp32_fakes():
-    # Each portable test module runs in its own MicroPython process: the fakes imported here
-    # stay in sys.modules for this module's later tests only.
-    import sys
-
-    if sys.implementation.name != "micropython":
-        skip("hal_esp32 needs MicroPython (time.ticks_ms, asyncio.ThreadSafeFlag)")
-    d = (getenv("WW_TESTS_DIR") or "tests") + "/fakes/esp32port"
-    sys.path.insert(0, d)
-    import machine
-    import network
-    import ntptime
-
-    from firmware.hal import esp32 as hal_esp32
-
-    return d, machine, network, ntptime, hal_esp32
-
-
-def _drop_fakes(d):
-    import sys
-
-    if d in sys.path:
-        sys.path.remove(d)
-
-
-def test_hal_esp32_pins_polarity_button_clock_and_wifi():
-    import asyncio
-    import time
-
-    d, machine, network, ntptime, hal_esp32 = _esp32_fakes()
-    try:
-        with TmpDir("hal") as root:
-            c = config.defaults(config.schema([hal_esp32]))
-            assert (c["relay.pin"], c["led.pin"], c["button.pin"]) == (26, 2, 0)  # documented
-            c.update({"relay.pin": 5, "relay.active_low": True, "ntp.host": "ntp.test"})
-            machine._State.reset_cause = machine.PWRON_RESET
-            hal = hal_esp32.Hal(c, root)
-            relay = machine._State.pins[5]
-            assert relay.mode == machine.Pin.OUT and relay.level == 1  # off = high (active low)
-            hal.relay.set(True)
-            hal.relay.set(False)
-            assert relay.writes == [0, 1]
-            # button: pull-up, falling edge latched by the IRQ, debounced
-            btn = machine._State.pins[0]
-            assert btn.pull == machine.Pin.PULL_UP and btn.trigger == machine.Pin.IRQ_FALLING
-            assert not hal.button.pressed()
-            btn.fire()
-            btn.fire()  # bounce within 200 ms: still one press
-            assert hal.button.pressed() and not hal.button.pressed()
-            btn.level = 0
-            assert hal.button.held()
-            # sleep_until returns at once when a press is pending
-            hal.button._latched = True
-            t0 = time.ticks_ms()
-            asyncio.run(hal.sleep_until(hal.clock.now_s() + 3600))
-            assert time.ticks_diff(time.ticks_ms(), t0) < 1000
-            # clock: Unix seconds; not valid after a power-on reset until NTP
-            assert abs(hal.clock.now_s() - (int(time.time()) + hal_esp32.epoch_offset_s())) <= 1
-            assert hal_esp32.epoch_offset_s() == (946684800 if time.gmtime(0)[0] == 2000 else 0)
-            assert not hal.clock.valid()
-            ntptime._State.ok = False
-            assert not hal.clock.sync() and not hal.clock.valid()
-            ntptime._State.ok = True
-            assert hal.clock.sync() and hal.clock.valid() and ntptime.host == "ntp.test"
-            # watchdog starts only when first fed (safe mode never starts it)
-            n = len(machine._State.wdts)
-            hal.wdt.feed_if_started()
-            assert len(machine._State.wdts) == n
-            hal.wdt.feed()
-            assert machine._State.wdts[-1].timeout == 300000 and machine._State.wdts[-1].feeds == 1
-            # LED: steady or blinking from a timer
-            hal.led.set("override")
-            assert machine._State.timers[-1].period == 1000
-            hal.led.set("on")
-            assert machine._State.timers[-1].period is None and machine._State.pins[2].level == 1
-            # Wi-Fi
-            assert not hal.net.up()
-            network._State.ok, network._State.delay = True, 2
-            assert hal.net.connect("home", "pw", 5) and hal.net.up()
-            assert network._State.connects[-1] == ("home", "pw")
-            hal.reset()
-            assert machine._State.resets == 1
-    finally:
-        _drop_fakes(d)
-
-
-def test_hal_esp32_rtc_kept_over_a_soft_reset_is_valid_and_net_open_is_real():
-    d, machine, _network, _ntptime, hal_esp32 = _esp32_fakes()
-    try:
-        with TmpDir("hal") as root:
-            machine._State.reset_cause = machine.SOFT_RESET
-            hal = hal_esp32.Hal({}, root)
-            assert machine._State.pins[26].writes == []  # the relay keeps its level: no blip
-            # the unix port's clock is the host's: later than the build date -> trusted
-            assert hal.clock.valid() == (hal.clock.now_s() >= hal_esp32.BUILD_S)
-            port = env_int("WW_HTTP_PORT")
-            s = hal.net.open("127.0.0.1", port, 5)
-            try:
-                s.send(b"GET /x/empty/a HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-                assert s.recv(12).startswith(b"HTTP/1.")
-            finally:
-                s.close()
-    finally:
-        _drop_fakes(d)
-
-
 # -- a scenario both runtimes must replay identically (tests/test_app_cpython.py) --------------
 def scenario():
     """Three days with a cache, fetch failures (jitter, Retry-After), good fetches, an override
@@ -734,57 +474,6 @@ def scenario():
 def test_scenario_runs():
     out = scenario()
     assert len(out["fetches"]) >= 6 and len(out["relay"]) >= 6 and out["decisions"]
-
-
-def test_main_entry_boots_the_app_under_the_guard_and_ctrl_c_leaves_it():
-    with TmpDir("app") as root:
-        cache(root, prices(T0, 48), T0)
-        with open(root + "/config.json", "w") as f:
-            f.write('{"tz": "UTC0", "safe_state": "on", "wifi.ssid": "home"}')
-        made = []
-
-        class Hal(FakeHal):
-            async def sleep_until(self, t_s):
-                if len(self.wakes) >= 5:
-                    raise KeyboardInterrupt  # mpremote's Ctrl-C: not a crash
-                await FakeHal.sleep_until(self, t_s)
-
-        def make_hal(c, r):
-            made.append(c)
-            return Hal(r, t=T0 + HOUR)
-
-        if _App is None:
-            skip("firmware.app.control not importable yet: " + _MISSING)
-        import sys
-
-        import firmware
-
-        saved = sys.modules.pop("firmware.repl.plug", None)  # another test may have imported it
-        if hasattr(firmware, "plug"):
-            delattr(firmware, "plug")
-        e = None
-        try:
-            boot_guard.main(root, make_hal)
-        except KeyboardInterrupt as k:
-            e = k
-        finally:
-            booted_with_plug = "firmware.repl.plug" in sys.modules
-            if saved is not None:
-                sys.modules["firmware.repl.plug"] = saved
-                firmware.repl.plug = saved
-        assert not booted_with_plug  # ~23 KB of heap the device does not need at boot
-        assert e is not None and made and made[0]["safe_state"] == "on"
-        app = boot_guard.Running.app
-        assert app is not None and app.booted and app.cfg["tz"] == "UTC0"
-        assert app.hal.relay.level == app.plan.at(app.hal.clock.t)[0]
-        assert boot_guard.crash_count(root) == 0 and app.hal.resets == 0
-        from firmware.repl import plug  # the REPL: finds the app main.py started by itself
-
-        plug._Session.plug = None
-        try:
-            assert plug.session().app is app
-        finally:
-            plug._Session.plug = None
 
 
 # -- measured on-time (what already ran) ------------------------------------------------------

@@ -5,21 +5,16 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 import run_micropython  # noqa: E402
 import test_app  # noqa: E402
 
-
 def test_cpython_and_micropython_take_identical_decisions():
     """Fetch offsets, back-off jitter, plans and relay writes come from integer arithmetic
     (jitter.Rng, not `random`), so a scenario with failures, Retry-After, an override and a
     button press must replay second for second on both interpreters."""
-    if test_app._App is None:
-        pytest.skip("firmware.app.control not importable yet: " + test_app._MISSING)
     here = test_app.scenario()
     code = ("import json, test_app\n"
             "print('JSON' + json.dumps(test_app.scenario()))\n")

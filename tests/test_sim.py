@@ -22,14 +22,6 @@ from firmware.clock.iso import parse_iso
 from host_sim import faults, prices
 from host_sim.runner import Options, SimError, simulate
 
-try:  # the app and its planner are built in parallel; skip the end-to-end runs until then
-    import firmware.app.control  # noqa: F401
-
-    HAVE_APP = True
-except ImportError:
-    HAVE_APP = False
-needs_app = pytest.mark.skipif(not HAVE_APP, reason="firmware.app.control not importable yet")
-
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CAISO_TZ = "PST8PDT,M3.2.0,M11.1.0"
 DK1_TZ = "CET-1CEST,M3.5.0,M10.5.0/3"
@@ -189,7 +181,6 @@ def test_server_publishes_day_ahead_at_publication_time():
     assert feed.visible_end(d9 + 13 * 3600) == d9 + 86400 + 23 * 3600
 
 
-@needs_app
 def test_week_of_fixture_prices_end_to_end(week_csv):
     res = simulate(Options(prices=week_csv, tz=CAISO_TZ, days=7, hours_per_day=4, kw=2.0))
     s = res.summary
@@ -210,7 +201,6 @@ def test_week_of_fixture_prices_end_to_end(week_csv):
     assert s["decisions"] >= 14 and s["switches"] >= 7
 
 
-@needs_app
 def test_savings_match_an_independent_calculation():
     path = prices.bundled_path("dk1")  # negative prices included
     res = simulate(Options(series="dk1", days=5, start="2024-03-29", hours_per_day=3, kw=1.5))
@@ -244,7 +234,6 @@ def _local_date(t, zone):
     return format_ymd(t, zone.offset_at(t), "-")
 
 
-@needs_app
 def test_both_runtimes_take_identical_decisions():
     base = dict(days=3, start="2019-03-09", hours_per_day=4)  # includes spring forward
     a = simulate(Options(runtime="cpython", **base))
@@ -256,7 +245,6 @@ def test_both_runtimes_take_identical_decisions():
     assert b.summary["runtime"] == "micropython"
 
 
-@needs_app
 def test_deployed_mpy_plug_runs_in_110wk_where_source_cannot():
     # 110wk = 110 K words: the ~110 KB of an ESP32 scaled by the word size (x2 on this 64-bit
     # port). From .mpy, as plugctl deploy installs it, the whole app boots, fetches every time
@@ -316,7 +304,6 @@ def test_cli_bad_input_is_one_line_and_exit_2(argv, says, capsys):
     assert len(err.splitlines()) == 1 and err.startswith("host_sim: error: ") and says in err, err
 
 
-@needs_app
 def test_cli_set_policy_is_the_run_policy_in_the_summary(capsys, tmp_path):
     from host_sim.__main__ import main
 
@@ -327,7 +314,6 @@ def test_cli_set_policy_is_the_run_policy_in_the_summary(capsys, tmp_path):
     assert s["energy_kwh"] == pytest.approx(12.0) and s["target_energy_kwh"] == pytest.approx(12.0)
 
 
-@needs_app
 def test_outage_shows_the_fallback_ladder():
     o = Options(days=5, start="2019-04-01", cfg={"policy.backup_hours": "01:00-03:00"})
     t0 = simulate_start(o)
@@ -364,7 +350,6 @@ def simulate_start(o):
     return run_span(o, series, zone)[0]
 
 
-@needs_app
 def test_power_cut_restores_relay_from_cache_before_network_returns():
     o = Options(days=3, start="2019-04-01", hours_per_day=6)
     t0 = simulate_start(o)
@@ -393,7 +378,6 @@ def test_power_cut_restores_relay_from_cache_before_network_returns():
     assert any(on and "cheapest" in r for t, on, r in after if t < ok_after[0]["t"])
 
 
-@needs_app
 def test_default_run_prints_summary_and_writes_chart(tmp_path):
     out = tmp_path / "out"
     p = subprocess.run([sys.executable, "-m", "host_sim", "--days", "3", "--out", str(out)],
@@ -423,7 +407,6 @@ def test_help_shows_defaults():
         assert text in p.stdout, text
 
 
-@needs_app
 def test_sweep_prints_a_table():
     p = subprocess.run([sys.executable, "-m", "host_sim", "--days", "2",
                         "--sweep", "hours_per_day=1..3"], cwd=ROOT, capture_output=True,
@@ -441,7 +424,6 @@ def test_bad_arguments_are_one_line_errors():
     assert p.returncode == 2 and p.stderr.startswith("host_sim: error:")
 
 
-@needs_app
 def test_slow_truncated_and_http_error_faults_fail_fetches_and_recover():
     o = Options(days=4, time_scale=0.02)
     t0 = simulate_start(o)
@@ -468,7 +450,6 @@ def test_slow_truncated_and_http_error_faults_fail_fetches_and_recover():
     assert res.summary["energy_kwh"] == pytest.approx(4 * 4)
 
 
-@needs_app
 @pytest.mark.parametrize("provider", ["arcadia", "gridx", "openadr3", "rateplan"])
 def test_every_provider_runs_end_to_end_on_the_bundled_prices(provider):
     res = simulate(Options(days=2, provider=provider))
@@ -565,7 +546,6 @@ def _rateplan_expected(res):
     return mean, tou, tier_cost, used, crossings
 
 
-@needs_app
 def test_rateplan_run_is_billed_with_tou_and_tiers_and_shows_the_rollover():
     res = simulate(Options(**RP_RUN))
     s = res.summary
@@ -604,7 +584,6 @@ def test_rateplan_run_is_billed_with_tou_and_tiers_and_shows_the_rollover():
     assert "cycle" in kinds and "tier" in kinds and "counter" in kinds
 
 
-@needs_app
 def test_rateplan_runtimes_agree():
     a = simulate(Options(runtime="cpython", **RP_RUN))
     b = simulate(Options(runtime="micropython", **RP_RUN))
@@ -629,7 +608,6 @@ def test_rateplan_file_and_bands_errors(tmp_path):
     assert "rateplan.tiers" in p.stderr and len(p.stderr.strip().splitlines()) == 1
 
 
-@needs_app
 def test_rateplan_file_with_its_own_tou(tmp_path):
     plan = tmp_path / "plan.json"
     plan.write_text(json.dumps({"rateplan.tou": "night 0.05 * * 00:00-06:00; day 0.30 * * "
@@ -644,7 +622,6 @@ def test_rateplan_file_with_its_own_tou(tmp_path):
     assert s["cost"] == pytest.approx(2 * 4 * 0.05) and s["gap_to_optimal"] == 0
 
 
-@needs_app
 def test_runtimes_agree_through_power_cut_and_outage():
     def opts(rt):
         o = Options(runtime=rt, days=3, start="2019-06-01", block=True, hours_per_day=3)
@@ -661,7 +638,6 @@ def test_runtimes_agree_through_power_cut_and_outage():
     assert a.summary["cost"] == b.summary["cost"]
 
 
-@needs_app
 def test_button_and_override_act_like_on_the_plug_and_the_plan_catches_up():
     """A press while the load is off holds it on for override.minutes (energy beyond the
     target, at the price of that hour); plug.override(off) during a planned ON interval stops
