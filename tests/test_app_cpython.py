@@ -11,6 +11,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 import run_micropython  # noqa: E402
 import test_app  # noqa: E402
 
+
 def test_cpython_and_micropython_take_identical_decisions():
     """Fetch offsets, back-off jitter, plans and relay writes come from integer arithmetic
     (jitter.Rng, not `random`), so a scenario with failures, Retry-After, an override and a
