@@ -224,7 +224,7 @@ class _Ctx:
         self.r_below = "price at or below limit %s" % format_price(pol.on_below_u)
         self.r_backup = "backup hours %s: no prices" % _wins_label(pol.backup)
         self.r_safe = "no prices: safe state %s" % word(pol.safe_on)
-        self.lpe = sch.last_price_end()
+        self.last_price_end = sch.last_price_end()
         self.started = started  # (start_s, end_s) of a started block, or None
         self.end = now_s
         self.blocks = []
@@ -274,94 +274,113 @@ def _slices(sch, t0, t1):
 
 def _plan_period(c, ps, pe, out):
     """Decide [max(ps, now), min(pe, end)) of one period; append segments to out."""
-    pol, zone, sch = c.pol, c.zone, c.sch
-    a = ps if ps > c.now else c.now
-    b = pe if pe < c.end else c.end
-    span = _slices(sch, ps, pe)
+    span = _slices(c.sch, ps, pe)
     pieces = [x for x in span if x[2] != NO_PRICE]
     known = 0
     for s, e, _p in pieces:
         known += e - s
     note = ""
-    if c.lpe is None or pe > c.lpe:
-        note = " (prices until %s)" % (_hm(c.lpe, zone) if c.lpe else "-")
-    # relative limit threshold for this period
-    thr, thr_reason = None, ""
-    if pol.relative == "below_mean" and known:
+    if c.last_price_end is None or pe > c.last_price_end:
+        note = " (prices until %s)" % (_hm(c.last_price_end, c.zone) if c.last_price_end
+                                       else "-")
+    hit, hit_reason = _threshold(c, pieces, known)
+    chosen, off_reason = _choose(c, ps, pe, pieces, note)
+    a = ps if ps > c.now else c.now
+    b = pe if pe < c.end else c.end
+    _walk(c, span, a, b, hit, hit_reason, chosen, off_reason, out)
+
+
+def _threshold(c, pieces, known):
+    """The relative limit of a period: (hit(price_u) -> bool, reason), or (None, "")."""
+    pol = c.pol
+    if not known:
+        return None, ""
+    if pol.relative == "below_mean":
         total = 0
         for s, e, p in pieces:
             total += p * (e - s)
-        thr = ("mean", total, known)
-        thr_reason = "price below period mean %s" % format_price(total // known)
-    elif pol.relative == "percentile" and known:
-        need = (known * pol.percentile + 99) // 100
-        sel = cheapest(pieces, need)
+        # below the time-weighted mean, compared without dividing: p < total / known
+        return (lambda p: p * known < total), \
+            "price below period mean %s" % format_price(total // known)
+    if pol.relative == "percentile":
         top = None
-        for s, _e, _r in sel:
-            p = sch.price_at(s)
+        for s, _e, _r in cheapest(pieces, (known * pol.percentile + 99) // 100):
+            p = c.sch.price_at(s)
             if top is None or p > top:
                 top = p
         if top is not None:
-            thr = ("pct", top, 0)
-            thr_reason = "price at or below %dth percentile %s" % (
-                pol.percentile, format_price(top))
-    # the mode's choice: chosen = [(s, e, reason)], time order
+            return (lambda p: p <= top), \
+                "price at or below %dth percentile %s" % (pol.percentile, format_price(top))
+    return None, ""
+
+
+def _choose(c, ps, pe, pieces, note):
+    """The mode's choice in one period: ([(s, e, reason)] in time order, the off reason)."""
+    pol = c.pol
+    if pol.mode in ("cheapest", "deadline"):
+        return _choose_cheapest(c, ps, pe, pieces, note)
+    if pol.mode == "block":
+        return _choose_block(c, ps, pe, pieces, note)
+    return [], "no price limit met"
+
+
+def _choose_cheapest(c, ps, pe, pieces, note):
+    what = _label(c, ps, pe)
+    need, left, done = c.pol.need_s, pieces, 0
+    if ps < c.now:  # the running period: the rest of the need over the rest of the time
+        done = c.ran_s if c.ran_period_s == ps else 0
+        need = need - done if need > done else 0
+        left = []
+        for s, e, p in pieces:
+            if e > c.now:
+                left.append((s if s > c.now else c.now, e, p))
+    known_left = 0
+    for s, e, _p in left:
+        known_left += e - s
+    run_note = note
+    if done:
+        run_note = " (%s run%s)" % (_dur(done), ", " + note[2:-1] if note else "")
+    short = known_left < need
     chosen = []
-    off_reason = "no price limit met"
-    mode = pol.mode
-    if mode in ("cheapest", "deadline"):
-        what = _label(c, ps, pe)
-        need, left, done, fknown = pol.need_s, pieces, 0, known
-        if ps < c.now:  # the running period: the rest of the need over the rest of the time
-            done = c.ran_s if c.ran_period_s == ps else 0
-            need = need - done if need > done else 0
-            left = []
-            fknown = 0
-            for s, e, p in pieces:
-                if e > c.now:
-                    if s < c.now:
-                        s = c.now
-                    left.append((s, e, p))
-                    fknown += e - s
-        cnote = note
-        if done:
-            cnote = " (%s run%s)" % (_dur(done), ", " + note[2:-1] if note else "")
-        short = fknown < need
-        for s, e, rank in cheapest(left, need):
-            if short:
-                r = "all known prices for %s%s" % (what, cnote)
-            else:
-                r = "%s cheapest of %s%s" % (_ord(rank), what, cnote)
-            chosen.append((s, e, r))
-        off_reason = "not in cheapest %s%s" % (what, cnote)
-        if mode == "cheapest" and pol.period == "day":
-            off_reason = "not in cheapest of %s%s" % (what, cnote)
-        if done and not need:
-            off_reason = "%s done%s" % (what, note)
-    elif mode == "block":
-        L = pol.need_s
-        blk = None
-        if c.started is not None and c.started[0] < pe and c.started[1] > ps:
-            blk = c.started
-        elif L > 0:
-            got = cheapest_block(pieces, L)
-            if got is not None:
-                blk = (got[0], got[1])
-        if blk is not None:
-            c.blocks.append(blk)
-            r = "cheapest %s block %s-%s%s" % (_dur(L), _hm(blk[0], zone), _hm(blk[1], zone),
-                                                note)
-            chosen.append((blk[0], blk[1], r))
-            off_reason = "waiting for %s block %s-%s" % (_dur(L), _hm(blk[0], zone),
-                                                         _hm(blk[1], zone))
-            if blk[1] <= a:
-                off_reason = "%s block %s-%s done" % (_dur(L), _hm(blk[0], zone),
-                                                      _hm(blk[1], zone))
-        elif L <= 0:
-            off_reason = "block length 0: nothing to run"
+    for s, e, rank in cheapest(left, need):
+        if short:
+            r = "all known prices for %s%s" % (what, run_note)
         else:
-            off_reason = "no room for a %s block in known prices%s" % (_dur(L), note)
-    # walk [a, b)
+            r = "%s cheapest of %s%s" % (_ord(rank), what, run_note)
+        chosen.append((s, e, r))
+    off_reason = "not in cheapest %s%s" % (what, run_note)
+    if c.pol.mode == "cheapest" and c.pol.period == "day":
+        off_reason = "not in cheapest of %s%s" % (what, run_note)
+    if done and not need:
+        off_reason = "%s done%s" % (what, note)
+    return chosen, off_reason
+
+
+def _choose_block(c, ps, pe, pieces, note):
+    zone, block_s = c.zone, c.pol.need_s
+    blk = None
+    if c.started is not None and c.started[0] < pe and c.started[1] > ps:
+        blk = c.started
+    elif block_s > 0:
+        got = cheapest_block(pieces, block_s)
+        if got is not None:
+            blk = (got[0], got[1])
+    if blk is None:
+        if block_s <= 0:
+            return [], "block length 0: nothing to run"
+        return [], "no room for a %s block in known prices%s" % (_dur(block_s), note)
+    c.blocks.append(blk)
+    span = "%s block %s-%s" % (_dur(block_s), _hm(blk[0], zone), _hm(blk[1], zone))
+    chosen = [(blk[0], blk[1], "cheapest %s%s" % (span, note))]
+    if blk[1] <= (ps if ps > c.now else c.now):
+        return chosen, "%s done" % span
+    return chosen, "waiting for %s" % span
+
+
+def _walk(c, span, a, b, hit, hit_reason, chosen, off_reason, out):
+    """Paint [a, b) over the period's price slices: limits first, then the chosen stretches;
+    time without a price goes to the fallback."""
+    pol = c.pol
     pos = a
     j, nch = 0, len(chosen)
     above, below = pol.off_above_u, pol.on_below_u
@@ -390,14 +409,9 @@ def _plan_period(c, ps, pe, out):
         if below is not None and p <= below:
             _add(out, s, e, True, pre + c.r_below if pre else c.r_below)
             continue
-        if thr is not None:
-            if thr[0] == "mean":
-                hit = p * thr[2] < thr[1]
-            else:
-                hit = p <= thr[1]
-            if hit:
-                _add(out, s, e, True, pre + thr_reason if pre else thr_reason)
-                continue
+        if hit is not None and hit(p):
+            _add(out, s, e, True, pre + hit_reason if pre else hit_reason)
+            continue
         t = s
         while t < e:
             while j < nch and chosen[j][1] <= t:
@@ -509,8 +523,8 @@ def plan(schedule, policy, now_s, state, zone=None, rate_plan=None):
             started = (state.block_start_s, state.block_end_s)
     c = _Ctx(pol, zone, now_s, sch, real, started, state)
     end = zone.next_day_start(now_s)
-    if c.lpe is not None and c.lpe > end:
-        end = c.lpe
+    if c.last_price_end is not None and c.last_price_end > end:
+        end = c.last_price_end
     if started is not None and started[1] > end:
         end = started[1]
     if state.override_until_s is not None and state.override_until_s > end:
