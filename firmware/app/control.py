@@ -56,14 +56,13 @@ one the relay's on-time does (at rateplan.load_kw).
 import gc
 import json
 
-from .. import VERSION, config, onoff
+from .. import VERSION, config, onoff, providers
 from ..clock import tz
-from ..clock.iso import format_iso
+from ..clock.iso import CLOCK_SET_AFTER_S, format_iso
 from ..compat import exc_text, mem_free, ticks_diff, ticks_ms
 from ..plan import planner
 from ..prices.schedule import Schedule
 from ..prices.store import Store
-from ..providers import SOURCES
 from . import flashstate
 from .fetcher import Backoff, Cadence
 from .jitter import Rng, seed_from
@@ -74,7 +73,6 @@ from .settings import CONFIG, settings_fields  # noqa: F401 - CONFIG: app's sett
 # The clock is trusted from this time on (planner State.build_s). Not the firmware's build
 # date: the simulator replays 2019 prices. An RTC that was never set reads 2000 (ESP32) or
 # 1970; the ESP32 HAL applies its real build date to an RTC kept over a reset.
-EARLIEST_S = 1420070400  # 2015-01-01
 HEALTHY_MS = 600000  # after 10 min of uptime the crash counter is cleared (on_healthy)
 OOM_RETRY_S = 300  # a plan that did not fit the heap is tried again this much later
 OOM_STEP_S = 60  # a step that ran out of heap is repeated this much later
@@ -175,14 +173,11 @@ class App:
         except (OSError, ValueError, MemoryError):
             pass  # config.load reports a corrupt file
         raw = raw if isinstance(raw, dict) else {}
-        src = raw.get("source", "arcadia")
-        used = [src if src in SOURCES else "arcadia"]
-        if raw.get("fallback.rateplan") and "rateplan" not in used:
-            used.append("rateplan")
+        used = providers.in_use(raw)
         cfg, warnings = config.load(self.hal.root, settings_fields(self.hal, used))
         for k, v in raw.items():
             head = k.split(".")[0]
-            if head in SOURCES and head not in used and k not in cfg:
+            if head in providers.SOURCES and head not in used and k not in cfg:
                 cfg[k] = v
                 warnings = [w for w in warnings if not w.startswith(k + ":")]
         return cfg, warnings
@@ -192,11 +187,7 @@ class App:
         if cfg is None:
             cfg, warnings = self._load_config()
         else:
-            src = cfg.get("source", "arcadia")
-            used = [src] if src in SOURCES else []
-            if cfg.get("fallback.rateplan") and "rateplan" not in used:
-                used.append("rateplan")
-            full = config.defaults(settings_fields(self.hal, used))
+            full = config.defaults(settings_fields(self.hal, providers.in_use(cfg)))
             full.update(cfg)
             cfg = full
         self.cfg = cfg
@@ -217,11 +208,15 @@ class App:
         self.provider = self._provider_in
         if self.provider is None:
             try:
-                from .. import providers
-
                 self.provider = providers.get(cfg["source"])
             except (ImportError, ValueError) as e:
                 self.log.error("config", "source %s: %s" % (cfg["source"], exc_text(e)))
+        self.fallbacks = []  # sources that fill time without a fetched price (the rate plan)
+        for name in providers.in_use(cfg)[1:]:
+            try:
+                self.fallbacks.append(providers.get(name))
+            except (ImportError, ValueError) as e:
+                self.log.error("config", "fallback %s: %s" % (name, exc_text(e)))
         rng = Rng(seed_from(cfg["fetch.seed"], getattr(self.hal, "device_id", None)))
         self.cadence = Cadence(cfg, publish_min(self.provider, cfg), rng)
         self.wifi_backoff = Backoff(10, 600, rng)
@@ -254,7 +249,7 @@ class App:
         if self.store.last_error:
             self.log.warn("cache", "not used: %s" % self.store.last_error)
         self.state = AppState()
-        self.state.build_s = EARLIEST_S
+        self.state.build_s = CLOCK_SET_AFTER_S
         now = hal.clock.now_s()
         self._load_override(now)
         if self.persist:
@@ -394,7 +389,7 @@ class App:
         self._last_now = now
         s = self.schedule
         ok = bool(self.hal.clock.valid()) and planner.clock_trusted(
-            now, EARLIEST_S, s.fetched_s if s is not None else 0)
+            now, CLOCK_SET_AFTER_S, s.fetched_s if s is not None else 0)
         if ok != self.clock_trusted:
             self.log.info("clock", "valid" if ok else "not valid: relay follows safe_state")
             self._dirty = True
@@ -411,14 +406,15 @@ class App:
         self._save_run()
         meter = getattr(self.hal, "meter", None)
         if meter is not None and self.clock_trusted:
-            rp = self._rateplan_module()
-            if rp is not None:
+            hooks = self._hooks("add_meter_reading")
+            if hooks:
                 try:
                     kwh = meter.kwh()
                 except (OSError, ValueError) as e:
                     self.log.warn("meter", "not read: %s" % exc_text(e))
                     return
-                rp.add_meter_reading(self.provider_state, self.cfg, now, kwh, self.zone)
+                for hook in hooks:
+                    hook(self.provider_state, self.cfg, now, kwh, self.zone)
 
     def _save_run(self):
         st = self.state
@@ -468,28 +464,24 @@ class App:
         return planner.Plan([(now, now + OOM_RETRY_S, safe, "out of memory planning: safe "
                               "state %s" % onoff.word(safe))], safe)
 
-    def _rateplan_module(self):
-        """The static rate plan provider when it is the source or the fallback, else None."""
-        if self.cfg["source"] != "rateplan" and not self.cfg["fallback.rateplan"]:
-            return None
-        try:
-            from ..providers import rateplan
-
-            return rateplan
-        except ImportError:
-            return None
+    def _hooks(self, name):
+        """The optional provider hook `name` of every source in use (see providers/)."""
+        out = []
+        for m in [self.provider] + self.fallbacks:
+            f = getattr(m, name, None)
+            if f is not None:
+                out.append(f)
+        return out
 
     def _rate_plan(self, now):
-        if self.cfg["source"] == "rateplan" or not self.cfg["fallback.rateplan"]:
-            return None
-        rp = self._rateplan_module()
-        if rp is None:
-            return None
-        try:
-            return rp.fetch(None, self.cfg, now, self.provider_state)
-        except ValueError as e:  # ProviderError: a rate plan the config cannot describe
-            self.log.warn("plan", "rate plan fallback unusable: %s" % exc_text(e))
-            return None
+        """Prices of the fallback source (the static rate plan) for time without a fetched
+        price, or None."""
+        for m in self.fallbacks:
+            try:
+                return m.fetch(None, self.cfg, now, self.provider_state)
+            except ValueError as e:  # ProviderError: a rate plan the config cannot describe
+                self.log.warn("plan", "rate plan fallback unusable: %s" % exc_text(e))
+        return None
 
     def _extras(self):
         """The provider state that can be stored as JSON (counters, ids; not objects)."""
@@ -508,10 +500,8 @@ class App:
                 self.switches += 1
             if self.load_on and not on and self.relay_since_s is not None and \
                     getattr(self.hal, "meter", None) is None:
-                rp = self._rateplan_module()  # the rate plan's tiers count the energy used
-                if rp is not None:
-                    rp.add_on_time(self.provider_state, self.cfg, now, now - self.relay_since_s,
-                                   self.zone)
+                for hook in self._hooks("add_on_time"):  # e.g. a rate plan's tiers
+                    hook(self.provider_state, self.cfg, now, now - self.relay_since_s, self.zone)
             self.state.relay_written(on, now, self.load_on is not None)
             self.load_on = on
             self.relay_since_s = now

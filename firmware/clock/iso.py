@@ -9,6 +9,11 @@ class TimeFormatError(ValueError):
     pass
 
 
+# The one "clock is set" cut-off: an earlier reading is an RTC that was never set (the ESP32
+# starts at 2000). Not later: the simulator replays real prices from 2019.
+CLOCK_SET_AFTER_S = 1420070400  # 2015-01-01T00:00:00Z
+
+
 def days_from_civil(y, m, d):
     """Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's algorithm)."""
     y -= m <= 2

@@ -33,7 +33,7 @@ import machine
 import network
 import ntptime
 
-from ..clock.iso import days_from_civil
+from ..clock.iso import CLOCK_SET_AFTER_S, days_from_civil
 from ..config import Field
 from .contract import tcp_connect
 
@@ -49,9 +49,17 @@ CONFIG = (
     Field("ntp.host", "text", "pool.ntp.org", hi=64, help="NTP server"),
 )
 
-BUILD_S = 1767225600  # 2026-01-01T00:00:00Z: an RTC reading earlier than this is not a time
 _WAIT_CHUNK_S = 30  # longest single wait before the clock is read again
 _BLINK_MS = {"override": 1000, "fallback": 500, "safe": 250, "error": 125}
+
+
+def now_s():
+    """UTC seconds from the RTC, without a Hal (the REPL when the app is not running)."""
+    return int(time.time()) + epoch_offset_s()
+
+
+def reset():
+    machine.reset()
 
 
 def epoch_offset_s():
@@ -96,7 +104,7 @@ class Clock:
         return int(time.time()) + self._offset
 
     def valid(self):
-        return self._synced or (self._rtc_kept and self.now_s() >= BUILD_S)
+        return self._synced or (self._rtc_kept and self.now_s() >= CLOCK_SET_AFTER_S)
 
     def sync(self):
         try:
@@ -275,4 +283,4 @@ class Hal:
         self._flag.set()
 
     def reset(self):
-        machine.reset()
+        reset()

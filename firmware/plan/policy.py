@@ -4,7 +4,7 @@ The app's "safe_state" setting (declared in app/settings.py) is read here too: i
 last rung of the planner's fallback ladder.
 """
 
-from ..config import ConfigError, Field
+from ..config import ConfigError, Field, parse_price
 from ..prices.schedule import price_u
 from .windows import parse_hm, parse_windows
 
@@ -12,18 +12,52 @@ _PRICE = "a price per kWh like 0.25, or empty for no limit"
 _WINDOWS = "local windows HH:MM-HH:MM, comma separated (e.g. 06:00-07:00,18:00-19:00), or empty"
 
 
-def parse_price(text):
-    """Field.parse for a price per kWh (here and in the rate plan's settings)."""
-    try:
-        price_u(text)
-    except ValueError:
-        raise ValueError("not a price")
-
-
 def _one_window(text):
     if len(parse_windows(text, "policy.window")) != 1:
         raise ValueError("one window expected")
 
+
+def _get(cfg, name):
+    f = _FIELDS[name]
+    return f.check(cfg.get(name, f.default))
+
+
+def need_limit(cfg):
+    """(most hours the load can be asked to run, the settings that say so) - None without a
+    limit (mode=limits). The one place that knows how long a period is."""
+    if _get(cfg, "policy.mode") == "limits":
+        return None
+    if _get(cfg, "policy.mode") == "deadline":
+        return 24, "policy.mode=deadline"  # deadline to deadline: one day
+    period = _get(cfg, "policy.period")
+    if period == "window":
+        w = _get(cfg, "policy.window")
+        a, b = parse_windows(w, "policy.window")[0]
+        return ((b - a) % 1440 or 1440) / 60, "policy.period=window (policy.window=%s)" % w
+    if period == "rolling":
+        n = _get(cfg, "policy.rolling_hours")
+        return n, "policy.period=rolling (policy.rolling_hours=%s)" % n
+    return 24, "policy.period=day"
+
+
+def _hours_rule(hours, cfg):
+    lim = need_limit(cfg)
+    if lim is not None and hours > lim[0]:
+        return "with %s; expected at most %s h" % (lim[1], "%g" % lim[0])
+    return None
+
+
+def _energy_rule(kwh, cfg):
+    kw = _get(cfg, "policy.load_kw")
+    lim = need_limit(cfg)
+    if lim is not None and kwh > 0 and kw > 0 and kwh > lim[0] * kw:
+        return "with policy.load_kw=%s and %s; expected at most %s kWh (%s h of running)" % (
+            "%g" % kw, lim[1], "%g" % (lim[0] * kw), "%g" % lim[0])
+    return None
+
+
+_NEED_TEXT = ("at most 24 h with policy.period=day or policy.mode=deadline, the window's "
+              "length with policy.period=window, policy.rolling_hours with policy.period=rolling")
 
 MODES = ("cheapest", "block", "deadline", "limits")
 PERIODS = ("day", "window", "rolling")
@@ -34,7 +68,8 @@ CONFIG = (
           help="cheapest: N hours per period; block: cheapest contiguous block per period; "
                "deadline: N hours before policy.deadline; limits: price limits only"),
     Field("policy.hours", "number", 4, lo=0, hi=168, unit="h",
-          help="on time per period, block length, or time needed before the deadline"),
+          help="on time per period, block length, or time needed before the deadline",
+          rule=_hours_rule, rule_text=_NEED_TEXT),
     Field("policy.period", "dropdown", "day", choices=PERIODS,
           help="day (local), window (policy.window) or rolling (policy.rolling_hours from now)"),
     Field("policy.window", "text", "22:00-07:00", hi=16,
@@ -45,7 +80,8 @@ CONFIG = (
     Field("policy.deadline", "text", "07:00", hi=5, help="local HH:MM for mode=deadline",
           parse=lambda v: parse_hm(v, "policy.deadline"), expect="a local time HH:MM"),
     Field("policy.energy_kwh", "number", 0, lo=0, hi=1000, unit="kWh",
-          help="deadline mode: energy needed (with policy.load_kw; 0 = use policy.hours)"),
+          help="deadline mode: energy needed (with policy.load_kw; 0 = use policy.hours)",
+          rule=_energy_rule, rule_text="policy.load_kw times the hours policy.hours may take"),
     Field("policy.load_kw", "number", 0, lo=0, hi=100, unit="kW", help="power of the load"),
     Field("policy.on_below", "text", "", hi=16,
           help="always on at or below this price (currency/kWh); empty = no limit",
@@ -106,6 +142,9 @@ class Policy:
             v = cfg.get(name, f.default)
             return f.check(v)
 
+        from ..config import check_combined
+
+        check_combined(_FIELDS, cfg)  # policy.hours 25 with period=day is no plan
         p = Policy()
         p.mode = get("policy.mode")
         hours = get("policy.hours")

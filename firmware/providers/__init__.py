@@ -10,6 +10,11 @@ A provider module has:
                                 dict the app keeps across fetches (tokens, counters). Raises
                                 ProviderError subclasses for bad answers, http errors for
                                 transport failures.
+Optional hooks, found by getattr on the sources in use (the app names no provider):
+    publish_min(cfg)            the publication minute from settings (else PUBLISH_LOCAL_MIN)
+    add_on_time(state, cfg, now_s, on_s, zone)      the load ran on_s seconds (no meter)
+    add_meter_reading(state, cfg, now_s, kwh_total, zone)   a metering chip's reading
+A fallback source (in_use()[1:]) fills time without a fetched price: fetch(None, ...).
 """
 
 SOURCES = ("arcadia", "gridx", "openadr3", "rateplan")
@@ -29,6 +34,16 @@ class NoData(ProviderError):
 
 class AuthError(ProviderError):
     """Credentials were refused."""
+
+
+def in_use(cfg):
+    """[source, fallback sources...]: what a configuration uses. Only these are imported
+    (a provider's code costs heap), validated, and asked for their optional hooks."""
+    src = cfg.get("source", SOURCES[0])
+    used = [src if src in SOURCES else SOURCES[0]]
+    if cfg.get("fallback.rateplan") and "rateplan" not in used:
+        used.append("rateplan")
+    return used
 
 
 def get(name):

@@ -35,8 +35,7 @@ All arithmetic is integer: prices in micro-units, energy in Wh plus a remainder 
 """
 
 from ..clock.iso import civil_from_days, days_from_civil, days_in_month, weekday
-from ..config import Field
-from ..plan.policy import parse_price
+from ..config import Field, parse_price
 from ..prices.schedule import Schedule, price_u
 from . import ProviderError
 

@@ -167,21 +167,64 @@ def fetch():
 
 
 def override(on, minutes=60):
-    """Hold the relay ON/OFF for `minutes` (0 cancels); the app applies it."""
+    """Hold the relay ON/OFF for `minutes` (the limits of override.minutes); the app applies
+    it. plug.cancel() ends it."""
 
     def do():
         p = session()
         state = parse_onoff(on, "override")
         until = p.override(state, minutes)
-        if int(minutes) == 0:
-            print("override cancelled")
-        else:
-            print("override %s until %s%s" % ("ON" if state else "OFF", p.local(until, p.zone()),
-                                             "" if p.app is not None
-                                             else " (applied when the app starts)"))
+        print("override %s until %s%s" % ("ON" if state else "OFF", p.local(until, p.zone()),
+                                         "" if p.live() else " (applied when the app starts)"))
         return True
 
     return bool(_guard(do))
+
+
+def cancel():
+    """End the override in force; says so when there is none."""
+
+    def do():
+        if session().cancel_override():
+            print("override cancelled: the plan decides again")
+        else:
+            print("no override to cancel")
+        return True
+
+    return bool(_guard(do))
+
+
+def help(name=None):
+    """What a setting means, its type, limits and default: plug.help("policy.hours"); a group:
+    plug.help("policy"); every group: plug.help()."""
+
+    def do():
+        from .settings_help import help_lines
+
+        _print(help_lines(session(), name))
+        return True
+
+    return bool(_guard(do))
+
+
+def resume():
+    """Start the app stopped by Ctrl-C again where it stopped: no reboot, no boot lines (what
+    plugctl does after a command). Blocks like main.py; Ctrl-C stops it again."""
+    p = session()
+    if p.app is None or not getattr(p.app, "booted", False):
+        print("ERROR resume: no app in RAM to resume; soft reboot with Ctrl-D")
+        return False
+    from ..app import boot_guard
+
+    import asyncio
+
+    # MicroPython keeps one loop: a new one forgets the tasks Ctrl-C left in it (CPython's
+    # asyncio.run makes its own loop; the one made here is closed unused)
+    asyncio.new_event_loop().close()
+    app = p.app
+    print("app resumed")
+    return boot_guard.start(app.hal, app.cfg, lambda _h, _c: app,
+                            lambda a: asyncio.run(a.run())) == "stopped"
 
 
 def log(n=20):
@@ -202,9 +245,13 @@ def factory_reset(confirm=None):
 
 def restart():
     """Hard-reset the board (the app starts again from flash)."""
-    import machine
+    p = session()
+    if p.app is not None:
+        p.app.hal.reset()
+    else:
+        from ..hal import esp32
 
-    machine.reset()
+        esp32.reset()
 
 
 def version():

@@ -18,23 +18,42 @@ from ..app.flashstate import (
     remove,
     save_override,
 )
-from ..clock.iso import format_iso
+from ..clock.iso import CLOCK_SET_AFTER_S, format_iso
 from ..compat import exc_text
 from ..onoff import parse as parse_onoff
 
 CACHE_FILE = "prices.bin"
-MAX_OVERRIDE_MIN = 7 * 24 * 60  # plug.override() takes at most a week
-_CLOCK_VALID_AFTER_S = 1704067200  # 2024-01-01: an ESP32 RTC that was never set says 2000
+# What the REPL's reports take (plugctl checks its arguments against these too).
+LOG_LINES = (1, 1000)  # plug.log(n)
+PLAN_HOURS = (1, 168)  # plug.plan(hours): a week ahead at most
 
 
 def _wall_now_s():
-    # Only used without a running app (whose HAL owns the clock). The ESP32 counts from 2000.
-    import time
+    # Only used without a running app (whose HAL owns the clock): the device's RTC.
+    from ..hal import esp32
 
-    t = int(time.time())
-    if time.gmtime(0)[0] == 2000:
-        t += 946684800
-    return t
+    return esp32.now_s()
+
+
+def override_field():
+    """The one limit of an override's length: the override.minutes setting's (1..1440 min),
+    for the button, plug.override, plugctl and the simulator alike."""
+    from ..app.settings import OVERRIDE_MINUTES
+
+    return OVERRIDE_MINUTES
+
+
+def check_count(what, n, limits):
+    """n as an int within limits (lo, hi), or ConfigError naming `what`."""
+    ok = not isinstance(n, bool)
+    try:
+        ok = ok and int(n) == n and limits[0] <= int(n) <= limits[1]
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise _config.ConfigError("%s: %s is not allowed; expected an integer in %d..%d"
+                                  % (what, _config.show(n), limits[0], limits[1]))
+    return int(n)
 
 
 def _read_json(path):
@@ -98,7 +117,7 @@ class Plug:
     def clock_valid(self):
         if self.app is not None:
             return bool(self.app.hal.clock.valid())
-        return self.now_s() >= _CLOCK_VALID_AFTER_S
+        return self.now_s() >= CLOCK_SET_AFTER_S
 
     def zone(self):
         """The configured tz.Zone (UTC if the rule is bad), or None without a tz module."""
@@ -180,12 +199,23 @@ class Plug:
         return f
 
     def set(self, name, value):
-        """Validate and stage one setting; returns the stored value. save() writes."""
+        """Validate and stage one setting; returns the stored value. save() writes. A value
+        that does not fit the other settings (policy.hours 25 with period=day) is refused
+        and nothing is staged."""
         value = self._field(name).check(value)
-        self.cfg()[name] = value
-        if name not in self.unsaved:
-            self.unsaved.append(name)
+        self._stage([(name, value)])
         return value
+
+    def _stage(self, checked):
+        cfg = self.cfg()
+        trial = dict(cfg)
+        for name, v in checked:
+            trial[name] = v
+        _config.check_combined(self.fields(), trial)
+        for name, v in checked:
+            cfg[name] = v
+            if name not in self.unsaved:
+                self.unsaved.append(name)
 
     def update(self, values):
         """Validate every value first, then stage them all (none if one is bad). A secret
@@ -197,10 +227,7 @@ class Plug:
             if f.secret and isinstance(v, str) and v.startswith("****"):
                 continue
             checked.append((name, f.check(v)))
-        for name, v in checked:
-            self.cfg()[name] = v
-            if name not in self.unsaved:
-                self.unsaved.append(name)
+        self._stage(checked)
         return checked
 
     def export(self, secrets=False):
@@ -223,6 +250,7 @@ class Plug:
         clean, warnings = _config.validate(fields, changed)
         if warnings:
             raise _config.ConfigError(warnings[0])
+        _config.check_combined(fields, cfg)
         _config.save(self.root, cfg, self.fields())
         n = len(self.unsaved)
         self.unsaved = []
@@ -244,25 +272,48 @@ class Plug:
         ov = load_override(self.root, self.now_s())
         return None if ov is None else {"on": ov[0], "until_s": ov[1]}
 
+    def active_override(self):
+        """{"on", "until_s"} of the override in force (the app's, else the one on flash)."""
+        if self.live():
+            ov = (self.snapshot() or {}).get("override")
+            return ov if isinstance(ov, dict) else None
+        return self.pending_override()
+
     def override(self, on, minutes=60):
-        """Ask the app to hold the relay ON/OFF for `minutes` (0 cancels). The request is kept
-        on flash so it survives the restart that follows an mpremote session."""
+        """Ask the app to hold the relay ON/OFF for `minutes` (within override.minutes'
+        limits). The request is kept on flash so it survives the restart that follows an
+        mpremote session."""
         on = parse_onoff(on, "override")
-        minutes = int(minutes)
-        if minutes < 0 or minutes > MAX_OVERRIDE_MIN:
-            raise _config.ConfigError("override: minutes must be in 0..%d" % MAX_OVERRIDE_MIN)
+        f = override_field()
+        try:
+            minutes = f.check(minutes)
+        except _config.ConfigError:
+            raise _config.ConfigError("override: %s minutes is not allowed; expected %s%s" % (
+                _config.show(minutes), f.allowed(),
+                " (plug.cancel() ends an override)" if minutes in (0, "0") else ""))
         until = self.now_s() + minutes * 60
-        if not save_override(self.root, on, until if minutes else None):
+        if not save_override(self.root, on, until):
             raise OSError("override: could not write %s" % OVERRIDE_FILE)
+        self._tell_app(on, minutes)
+        return until
+
+    def cancel_override(self):
+        """End the override in force; False when there was none (nothing is changed)."""
+        if self.active_override() is None:
+            return False
+        save_override(self.root, False, None)
+        self._tell_app(None, 0)
+        return True
+
+    def _tell_app(self, on, minutes):
         if self.live() and hasattr(self.app, "override"):
             try:
                 self.app.override(on, minutes)
             except Exception:  # the file above holds it; the app reads it when it starts
                 pass
-        return until
 
     def log_lines(self, n=20):
-        n = int(n)
+        n = check_count("log", n, LOG_LINES)
         lines = []
         for name in (LOG_FILE + ".1", LOG_FILE):  # the app rotates log.txt to log.txt.1
             try:
