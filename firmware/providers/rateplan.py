@@ -34,8 +34,9 @@ most it could use), and the interval where a bound is crossed is split at that s
 All arithmetic is integer: prices in micro-units, energy in Wh plus a remainder in W*s.
 """
 
-from ..clock.iso import civil_from_days, days_from_civil, days_in_month, weekday
+from ..clock.iso import civil_from_days, days_from_civil, days_in_month
 from ..config import Field, parse_price
+from ..prices import tou
 from ..prices.schedule import Schedule, price_u
 from . import ProviderError
 
@@ -75,12 +76,6 @@ CONFIG = (
           help="supplier bill settings (JSON, informational, from the import)"),
 )
 
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_DAY_ALL = 0x7F
-_DAY_WD = 0x1F
-_DAY_WE = 0x60
-_HOL = 0x80  # bit: the period applies on holidays
-_NOHOL = 0x100  # bit: the period never applies on holidays (wd)
 
 
 class FixedZone:
@@ -133,96 +128,13 @@ def _kwh_to_wh(s):
     return int(whole or "0") * 1000 + int((frac + "000")[:3])
 
 
-def _hm(s):
-    hh, sep, mm = s.partition(":")
-    if not sep or not hh.isdigit() or not mm.isdigit() or len(mm) != 2:
-        raise ValueError(s)
-    m = int(hh) * 60 + int(mm)
-    if int(mm) > 59 or m > 1440:
-        raise ValueError(s)
-    return m
-
-
-def _months(tok):
-    if tok == "*":
-        return 0xFFF
-    mask = 0
-    for part in tok.split(","):
-        a, sep, b = part.partition("-")
-        a = int(a)
-        b = int(b) if sep else a
-        if not (1 <= a <= 12 and 1 <= b <= 12):
-            raise ValueError(tok)
-        m = a
-        while True:
-            mask |= 1 << (m - 1)
-            if m == b:
-                break
-            m = m % 12 + 1
-    return mask
-
-
-def _days(tok):
-    if tok == "*":
-        return _DAY_ALL | _HOL
-    if tok == "wd":
-        return _DAY_WD | _NOHOL
-    if tok == "we":
-        return _DAY_WE | _HOL
-    if tok == "hol":
-        return _HOL
-    mask = 0
-    for d in tok.split(","):
-        mask |= 1 << _DAYS.index(d)  # ValueError for an unknown name
-    return mask  # named days apply by weekday, holiday or not
-
-
 def parse_tou(text):
-    """-> [(name, price_u, month_mask, day_mask, start_min, end_min), ...]"""
-    out = []
-    for entry in (text or "").split(";"):
-        entry = entry.strip()
-        if not entry:
-            continue
-        toks = entry.split()
-        try:
-            if len(toks) != 5:
-                raise ValueError
-            a, sep, b = toks[4].partition("-")
-            if not sep:
-                raise ValueError
-            s, e = _hm(a), _hm(b)
-            if s == e:
-                raise ValueError
-            out.append((toks[0], price_u(toks[1]), _months(toks[2]), _days(toks[3]), s, e))
-        except ValueError:
-            raise _err("rateplan.tou", entry,
-                       "'name price months days HH:MM-HH:MM' such as "
-                       "'peak 0.45 6-9 wd 16:00-21:00'")
-    return out
+    """-> [(name, price_u, month_mask, day_mask, start_min, end_min), ...] (prices/tou.py)"""
+    return tou.parse_tou(text, "rateplan.tou")
 
 
 def parse_holidays(text):
-    out = []
-    for h in (text or "").split(","):
-        h = h.strip()
-        if not h:
-            continue
-        parts = h.split("-")
-        try:
-            if len(parts) == 2 and len(h) == 5:
-                y, m, d = 0, int(parts[0]), int(parts[1])
-            elif len(parts) == 3 and len(h) == 10:
-                y, m, d = int(parts[0]), int(parts[1]), int(parts[2])
-            else:
-                raise ValueError
-            # a yearly holiday may be Feb 29 (it then only falls in leap years)
-            if not (1 <= m <= 12 and 1 <= d <= days_in_month(y or 2000, m)):
-                raise ValueError
-            out.append((y, m, d))
-        except ValueError:
-            raise _err("rateplan.holidays", h, "MM-DD or YYYY-MM-DD, comma-separated")
-    return out
+    return tou.parse_holidays(text, "rateplan.holidays")
 
 
 class Plan:
@@ -243,33 +155,15 @@ class Plan:
         self.slot_s = int(g("rateplan.slot_min") or 60) * 60
         self.continuous = g("rateplan.projection") == "continuous"
         self.currency = g("rateplan.currency") or "USD"
-        cuts = [0, 1440]
-        for p in self.tou:
-            for m in (p[4], p[5]):
-                if m not in cuts:
-                    cuts.append(m)
-        cuts.sort()
-        self.cuts = cuts  # local minutes of day at which a TOU period may change
+        self.cuts = tou.cuts(self.tou)  # local minutes at which a TOU period may change
 
     def is_holiday(self, y, m, d):
-        return any(hm == m and hd == d and (hy == 0 or hy == y) for hy, hm, hd in self.holidays)
+        return tou.is_holiday(self.holidays, y, m, d)
 
     def tou_at(self, days, minute):
         """(price_u, name) for local day number `days` and local minute of day."""
-        y, m, d = civil_from_days(days)
-        hol = self.is_holiday(y, m, d)
-        wd = weekday(days)
-        for name, p, months, dmask, s, e in self.tou:
-            if not months & (1 << (m - 1)):
-                continue
-            if hol:
-                if not dmask & _HOL and (dmask & _NOHOL or not dmask & (1 << wd)):
-                    continue
-            elif not dmask & (1 << wd):
-                continue
-            if (s <= minute < e) if s < e else (minute >= s or minute < e):
-                return p, name
-        return self.flat_u, None
+        k = tou.period_at(self.tou, self.holidays, days, minute)
+        return (self.tou[k][1], self.tou[k][0]) if k >= 0 else (self.flat_u, None)
 
 
 # -- billing cycle --------------------------------------------------------------------------
