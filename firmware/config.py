@@ -7,7 +7,8 @@ plus text, secret and flag (bool).
 """
 
 import json
-import os
+
+from .flashfile import join, replace  # noqa: F401 - join: config.join for callers
 
 CONFIG_FILE = "config.json"
 
@@ -288,13 +289,4 @@ def save(root, cfg, fields=None):
     for name, f in fields.items():
         if name in cfg and cfg[name] != f.default:
             out[name] = cfg[name]
-    tmp = path + ".tmp"
-    with open(tmp, "w") as fh:
-        json.dump(out, fh)
-    os.rename(tmp, path)
-
-
-def join(root, name):
-    if not root or root == ".":
-        return name
-    return root + name if root.endswith("/") else root + "/" + name
+    replace(path, lambda fh: json.dump(out, fh))

@@ -18,7 +18,7 @@
 import os
 
 from ..compat import exc_text, print_exception, sleep_ms
-from ..config import join
+from ..flashfile import join
 
 SAFEMODE_FILE = "safemode"
 CRASH_FILE = "crash.txt"

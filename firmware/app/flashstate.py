@@ -17,7 +17,7 @@ OSError is swallowed here (the relay does not depend on any of these files).
 import json
 import os
 
-from ..config import join
+from ..flashfile import join, remove, write_text
 from ..onoff import parse as parse_onoff
 
 STATUS_FILE = "status.json"
@@ -25,25 +25,6 @@ LOG_FILE = "log.txt"
 LOG_FILE_MAX = 8192
 OVERRIDE_FILE = "override.json"
 RUN_FILE = "run.json"
-
-
-def remove(path):
-    """True if the file was there and is gone."""
-    try:
-        os.remove(path)
-        return True
-    except OSError:
-        return False
-
-
-def write_atomic(path, text):
-    try:
-        with open(path + ".tmp", "w") as f:
-            f.write(text)
-        os.rename(path + ".tmp", path)
-        return True
-    except OSError:
-        return False
 
 
 def append_log(root, line):
@@ -61,7 +42,7 @@ def append_log(root, line):
 
 
 def write_status(root, text):
-    return write_atomic(join(root, STATUS_FILE), text)
+    return write_text(join(root, STATUS_FILE), text)
 
 
 def save_override(root, on, until_s):
@@ -69,7 +50,7 @@ def save_override(root, on, until_s):
     if until_s is None:
         remove(join(root, OVERRIDE_FILE))
         return True
-    return write_atomic(join(root, OVERRIDE_FILE),
+    return write_text(join(root, OVERRIDE_FILE),
                         json.dumps({"on": parse_onoff(on), "until_s": until_s}))
 
 
@@ -96,7 +77,7 @@ def save_run(root, period_s, ran_s, block=None):
     run = {"period_s": period_s, "ran_s": ran_s}
     if block is not None:
         run["block"] = [block[0], block[1]]
-    write_atomic(join(root, RUN_FILE), json.dumps(run))
+    write_text(join(root, RUN_FILE), json.dumps(run))
 
 
 def load_run(root):

@@ -31,6 +31,7 @@ from array import array
 from binascii import crc32
 
 from ..compat import const, exc_text
+from ..flashfile import join, remove, replace
 from .schedule import NO_PRICE, Schedule
 
 MAGIC = b"WWPS"
@@ -49,12 +50,6 @@ class _Bad(Exception):
     pass
 
 
-def _join(root, name):
-    if not root or root == ".":
-        return name
-    return root + name if root.endswith("/") else root + "/" + name
-
-
 def _put_str(out, s):
     b = s.encode() if isinstance(s, str) else bytes(s)
     if len(b) > 0xFFFF:
@@ -67,7 +62,7 @@ class Store:
     """load()/save() of the price cache under flash directory `root`."""
 
     def __init__(self, root, log=None, name="prices.bin"):
-        self.path = _join(root, name)
+        self.path = join(root, name)
         self.tmp = self.path + ".tmp"
         self.log = log
         self.writes = 0
@@ -161,20 +156,20 @@ class Store:
         head = bytearray(MAGIC)
         head.extend(struct.pack("<BBHII", _VERSION, 0, len(meta),
                                 (sched.fetched_s or 0) & 0xFFFFFFFF, content))
+        def write(f):
+            f.write(head)
+            f.write(meta)
+            crc = crc32(meta, crc32(head))
+            for blk in self._records(sched):
+                f.write(blk)
+                crc = crc32(blk, crc)
+            f.write(struct.pack("<I", crc & 0xFFFFFFFF))
+
         try:
-            with open(self.tmp, "wb") as f:
-                f.write(head)
-                f.write(meta)
-                crc = crc32(meta, crc32(head))
-                for blk in self._records(sched):
-                    f.write(blk)
-                    crc = crc32(blk, crc)
-                f.write(struct.pack("<I", crc & 0xFFFFFFFF))
-            os.rename(self.tmp, self.path)
+            replace(self.path, write, "wb")
         except Exception as e:  # OSError (flash full, I/O), MemoryError: old cache stays
             self.last_error = "write failed: " + exc_text(e)
             self._note("error", "cache " + self.last_error)
-            self._remove_tmp()
             raise
         self.writes += 1
         self._note("info", "cache saved: %d intervals" % len(sched.starts))
@@ -183,7 +178,7 @@ class Store:
     def load(self):
         """(Schedule or None, extras dict). Never raises; the reason for "no cache" is in
         .last_error ("absent", "truncated ...", "corrupt ...", "version N ...")."""
-        self._remove_tmp()  # a write that was cut short leaves a stale temporary file
+        remove(self.tmp)  # a write that was cut short leaves a stale temporary file
         self.last_error = None
         try:
             return self._load()
@@ -244,19 +239,10 @@ class Store:
             raise _Bad("corrupt (extras)")
         return s, extras
 
-    def _remove_tmp(self):
-        try:
-            os.remove(self.tmp)
-        except OSError:
-            pass
-
     def clear(self):
         """Delete the cache (and any temporary file)."""
-        self._remove_tmp()
-        try:
-            os.remove(self.path)
-        except OSError:
-            pass
+        remove(self.tmp)
+        remove(self.path)
 
 
 def _get_byte(meta, p):
