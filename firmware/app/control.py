@@ -3,54 +3,15 @@
     app = App(hal)            # or App(hal, cfg, provider=module) in tests and the simulator
     app.boot()                # config + flash cache -> relay set BEFORE any network call
     t = app.step()            # one pass; returns the UTC second of the next wake
-    await app.run()           # forever: step(), then hal.sleep_until(t)
+    await app.run()           # forever: step(), then hal.sleep_until(t); starts app.services
 
-One step, in this order:
-1. feed the watchdog; take a button press (toggles a timed override);
-2. re-plan if the data, the config, the local day, the override or the clock's trust changed;
-3. write the relay if (and only if) the planned load state changed - exactly at the interval
-   boundary, because the previous step asked to be woken at that second;
-4. network work (Wi-Fi with back-off, NTP, fetch on its cadence) - only when no relay change
-   is due within `fetch.budget_s`: the HTTP client blocks (with time-outs), so a fetch is
-   deferred until after a close switch. **Fetching never delays a switch.** A failed fetch
-   backs off and keeps the last good schedule; switching goes on from the cache. (The budget
-   is an estimate: keep it above fetch.timeout_s times the provider's round trips; a fetch
-   that still overruns it delays the next switch by the overrun, never more than the
-   watchdog allows. Wi-Fi connects and NTP obey the same rule.)
-5. return min(next plan change, next fetch, next local midnight, override end, back-off
-   retries, now + MAX_SLEEP_S; while the load runs on a counted need, the next quarter hour:
-   the on-time checkpoint). No polling: a day of hourly prices is a few dozen steps.
-
-The planner decides the LOAD state; `relay.inverted` (load on = relay contact open, e.g. an
-SG-ready "block" input) is applied here, when writing to `hal.relay`; active-low wiring is the
-HAL's job. The clock is trusted only when the HAL says it is valid, it reads later than
-2015 and not earlier than the cached prices' fetch time; otherwise the planner gets
-clock_valid=False and the relay goes to `safe_state`. With `fallback.rateplan` the static
-rate plan (providers/rateplan) is handed to the planner for times without fetched prices.
-
-Split over: app.py (boot, the step, decisions, override, reports), netloop.py (Wi-Fi, NTP,
-fetch supervision), fetcher.py (fetch cadence and back-off), jitter.py (the seeded PRNG),
-settings.py (the app's settings and the schema in use), flashstate.py (small files on
-flash), boot_guard.py (main.py: safe mode and crash handling).
-
-What already ran is measured: every step (and so every relay write) counts the load's
-on-time into the current planning period (planner.count_run); the planner plans the rest of
-the need over the rest of the period. The count is kept in run.json, so a power cut or reset
-does not reset it (the time the plug was down counts as off - it was); while the load runs it
-is saved at least every netloop.RUN_CHECKPOINT_S (15 min), the most on-time a cut can lose.
-
-Running out of heap is a state, not a crash (a reset would free the heap, but the same prices
-would fill it again, and three crashes in a row mean safe mode): a plan that does not fit is
-tried again without the old plan, else the load holds the safe state and the plan is retried
-every OOM_RETRY_S; a merge that does not fit releases the plan, else counts as a failed fetch
-(the cache stays); any other step that runs out follows the plan held and steps again after
-OOM_STEP_S. Each is logged once, and again when it fits.
-
-Besides config.json and the cache the app keeps status.json, log.txt, override.json and
-run.json on flash (firmware/app/flashstate.py); `app.persist = False` turns them off. The
-provider's `state` dict (e.g. the rate plan's energy counter) is saved as the cache's extras.
-With a metering chip (hal.meter) its readings feed the rate plan's energy counter; without
-one the relay's on-time does (at rateplan.load_kw).
+One step: feed the watchdog, take a button press; re-plan if data, config, day, override or
+clock trust changed; write the relay exactly at the interval boundary; then network work
+(app/netloop.py) only when no switch is due within fetch.budget_s: fetching never delays a
+switch. The clock is trusted only when the HAL says so, it reads after CLOCK_SET_AFTER_S and
+not before the cache's fetch time; otherwise the relay follows safe_state. A failed fetch or
+a plan that does not fit the heap is a state, not a crash. Services (web page, MQTT) run
+beside the loop through app.services and app.notify(). Design notes: docs/app.md.
 """
 
 import gc
@@ -61,6 +22,8 @@ from ..clock import tz
 from ..clock.iso import CLOCK_SET_AFTER_S, format_iso
 from ..compat import exc_text, mem_free, ticks_diff, ticks_ms
 from ..plan import planner
+from ..plan.windows import parse_hm
+from ..prices.savings import Savings
 from ..prices.schedule import Schedule
 from ..prices.store import Store
 from . import flashstate
@@ -76,6 +39,13 @@ from .settings import CONFIG, settings_fields  # noqa: F401 - CONFIG: app's sett
 HEALTHY_MS = 600000  # after 10 min of uptime the crash counter is cleared (on_healthy)
 OOM_RETRY_S = 300  # a plan that did not fit the heap is tried again this much later
 OOM_STEP_S = 60  # a step that ran out of heap is repeated this much later
+
+
+def _baseline_min(cfg):
+    try:
+        return parse_hm(cfg.get("savings.baseline") or "18:00", "savings.baseline")
+    except ValueError:
+        return 18 * 60
 
 
 def relay_level(cfg, load_on):
@@ -154,6 +124,9 @@ class App:
         self._last_now = 0
         self._saved_run = None
         self.net = NetLoop(self)
+        self.savings = None  # energy, cost and savings per local day (prices/savings.py)
+        self._meter_at = None  # (t_s, kWh) of the last meter reading for the savings
+        self._meter_w = 0
 
     # -- logging to the HAL sink and a small file on flash ------------------------------
     def _sink(self, line):
@@ -219,6 +192,9 @@ class App:
                 self.log.error("config", "fallback %s: %s" % (name, exc_text(e)))
         rng = Rng(seed_from(cfg["fetch.seed"], getattr(self.hal, "device_id", None)))
         self.cadence = Cadence(cfg, publish_min(self.provider, cfg), rng)
+        if self.savings is not None:
+            self.savings.zone = self.zone
+            self.savings.baseline_min = _baseline_min(cfg)
         self.wifi_backoff = Backoff(10, 600, rng)
         self.ntp_backoff = Backoff(30, 1800, rng)
         self._dirty = True
@@ -250,6 +226,10 @@ class App:
             self.log.warn("cache", "not used: %s" % self.store.last_error)
         self.state = AppState()
         self.state.build_s = CLOCK_SET_AFTER_S
+        self.savings = Savings(hal.root if self.persist else None, self.zone, hal.clock.now_s,
+                               self._held_schedule, _baseline_min(self.cfg))
+        if self.savings.last_error:
+            self.log.warn("savings", self.savings.last_error)
         now = hal.clock.now_s()
         self._load_override(now)
         if self.persist:
@@ -400,6 +380,7 @@ class App:
         """Measure the load's on-time up to now (before the relay state changes) and feed a
         metering chip's reading to the rate plan's counter; keep the on-time on flash."""
         st = self.state
+        self._account(now)
         planner.count_run(st, self.policy, now, self.zone)
         if self.policy.mode == "block":
             planner.note_started_block(st, now)
@@ -415,6 +396,37 @@ class App:
                     return
                 for hook in hooks:
                     hook(self.provider_state, self.cfg, now, kwh, self.zone)
+
+    def _held_schedule(self):
+        return self.schedule
+
+    def _account(self, now):
+        """Count the load's energy and cost since the last step into the savings record (the
+        clock must be trusted: a day and a price need a true time)."""
+        rec = self.savings
+        if rec is None:
+            return
+        if not self.clock_trusted:
+            rec.pause()
+            return
+        rec.account(now, bool(self.load_on), self._load_w(now))
+
+    def _load_w(self, now):
+        """The load's power: load.kw, or the meter's average since its last reading."""
+        w = int(float(self.cfg.get("load.kw") or 0) * 1000 + 0.5)
+        meter = getattr(self.hal, "meter", None)
+        if meter is None:
+            return w
+        try:
+            kwh = meter.kwh()
+        except (OSError, ValueError):
+            return w
+        last, self._meter_at = self._meter_at, (now, kwh)
+        if last is not None and now > last[0]:
+            self._meter_w = int((kwh - last[1]) * 3600000 / (now - last[0]) + 0.5)
+        elif last is None:
+            self._meter_w = w
+        return self._meter_w
 
     def _save_run(self):
         st = self.state

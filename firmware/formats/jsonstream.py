@@ -2,52 +2,17 @@
 
     for pc in items(response, "results.*.priceChanges.*"):   # one small dict at a time
         ...
-    for k, v in items(response, ("status", "results.*.currency", "results.*.priceChanges.*")):
-        ...                                                   # k = index of the path that matched
+    for k, v in items(response, ("status", "results.*.currency")):  # k: index of the path
+        ...
     loads(b'{"a": [1, 2.5, "x"]}')                            # == json.loads
 
-Layers: a chunk reader (_Lexer.fill: one preallocated buffer filled with readinto(), or read(n)
-chunks, or the caller's bytes as a single chunk), a tokenizer with explicit states and an
-explicit container stack (no recursion), and a path selector (a trie of the requested paths)
-that builds only the values that match; everything else is validated and dropped. Runs of plain
-string bytes are found with bytes.find, checked with min()/max() in C, and never accumulated
-unless the string is being built.
-
-Sources: bytes, bytearray, memoryview, str (encoded as UTF-8), or any object with readinto(buf)
-or read(n) returning bytes (a socket, a file opened "rb", an HTTP body). Short reads are fine;
-readinto/read returning 0/None/b"" means end of data. Exceptions raised by the source itself
-(OSError from a socket, ...) pass through unchanged; nothing else but JSONError escapes.
-
-Paths: dotted member names; "*" matches every element of an array (not object members); "" is
-the whole document. A member name containing "." cannot be selected. A path that is a prefix of
-another wins: inside a value that is being built for one path, no other path is reported.
-
-Strict RFC 8259: any malformed input raises JSONError (a ValueError) whose message ends with
-"at offset N", N the byte offset in the document. Deliberate choices:
-- UTF-8 must be valid (no overlong forms, no encoded surrogates, nothing above U+10FFFF); a
-  byte order mark is an error. (CPython's json.loads(bytes) tolerates encoded surrogates.)
-- An unpaired \\uD800-\\uDFFF escape is a JSONError (CPython returns a lone surrogate, which a
-  MicroPython str cannot hold).
-- Limits: max_depth (default 32) nested arrays/objects; max_token (default 4096) bytes for a
-  number, and for a string or key that is built or looked up (skipped strings are never held, so
-  they have no limit). Exceeding one is a JSONError, never MemoryError or RecursionError (a
-  MemoryError inside the parser, e.g. with raised limits, is turned into a JSONError too).
-- items(): strictness covers what has been read. A caller who stops early (break, or closing the
-  generator) leaves the rest unread and unvalidated; running it to the end validates the whole
-  document, including that only whitespace follows the top value.
-
-Memory: extracting every priceChange of a 7-day (123 KB) or 30-day (525 KB) response from a
-file in 512-byte chunks needs ~19.7 KB of heap on the 64-bit unix port, imports (.mpy)
-included, the same for 1 day: memory does not grow with the document.
-
-Speed (tests/bench_parser.py, MicroPython unix port, 7-day Smart Price document in memory):
-items() of every priceChange runs at ~0.36-0.39 of json.loads (~11 MB/s against ~30 MB/s).
-What limits it: json.loads is C; here every token (~12 loop passes per priceChange once ':'
-and ', ' are taken inline) costs 20-40 bytecodes plus 3-5 C calls (find, slice, min, decode,
-float), and min() over a string is ~25 ns/byte because it iterates through the object
-protocol; MicroPython offers no C-level "any byte < 0x20" test. Member names are decoded once
-and cached (bytes input). @micropython.native on _parse/string/number measured 1.1-1.45x; it
-is not used because the same bytecode .mpy must run on the ESP32 and the unix port.
+Sources: bytes/bytearray/memoryview/str, or anything with readinto(buf) or read(n) (a socket,
+a file, an HTTP body); the source's own exceptions pass through, nothing else but JSONError.
+Paths: dotted member names, "*" for every array element, "" for the whole document.
+Strict RFC 8259: malformed input, invalid UTF-8, a lone surrogate escape, nesting past
+max_depth (32) or a built token past max_token (4096 bytes) raise JSONError (a ValueError)
+ending "at offset N". Memory does not grow with the document. Design and figures:
+docs/jsonstream.md; current figures: `make bench`.
 """
 
 from ..compat import const

@@ -1,48 +1,19 @@
 """A small HTTP/1.1 client for the plug (MicroPython) and the host (CPython).
 
     client = Client(hal.net.open, ca_file=hal.root + "/ca.der")
-    resp = client.get(url, params=[("fromDateTime", "2025-07-15T09:12:00+02:00")],
-                      auth=("basic", app_id, app_key))
+    resp = client.get(url, params=[("from", "2025-07-15T09:12:00+02:00")], auth=("basic", u, p))
     try:
-        if resp.status >= 400: ...            # e.g. parse the API's error envelope
         resp.raise_for_status()                # HTTPError(status, excerpt, retry_after_s)
         for item in jsonstream.items(resp, "results.*"): ...
     finally:
         resp.close()
 
-One request per connection (`Connection: close`); sockets come from `open_socket(host, port,
-timeout_s)` (hal.net.open), so the same code runs on the device and on the host. request()
-returns the Response for every final status (the caller decides what a 4xx means) and follows
-up to `max_redirects` redirects (301/302/303/307/308; 303, and 301/302 after a POST, become a
-GET; Authorization is dropped when the host changes).
-
-The body is a stream: Response.readinto(buf)/read(n) return decoded bytes (Content-Length,
-chunked or connection-close framing; gzip). The socket is read through one preallocated buffer
-per Client (`bufsize`, also the longest header line kept; longer header lines are skipped);
-Content-Length and chunk payloads go straight into the caller's buffer.
-
-gzip: a Content-Encoding: gzip body is always decoded (MicroPython `deflate`, CPython `zlib`),
-but the client only *asks* for it (Accept-Encoding: gzip) with Client(gzip=True); otherwise it
-sends Accept-Encoding: identity (no header would mean "anything goes"). gzip is off by
-default because the decoder needs a ~34 KB contiguous window (wbits 15; servers compress with a
-32 KB window) on top of everything else, which a fragmented ESP32 heap may not have, while the
-price documents are small enough to fetch plain.
-
-TLS: verification is on by default (CERT_REQUIRED + host name check) against the CA in
-`ca_file` (one DER certificate, e.g. the API's root CA on flash). With verify on and no
-ca_file the handshake fails (TLSError): there is no system CA store on the device, and the host
-behaves the same. verify=False is an opt-out for tests, logged as a warning.
-
-Memory: a plain-HTTP fetch loads only this module. What few answers need lives in siblings
-imported on first use: httptls (https), httpgzip (gzip bodies), httpredirect (3xx; join_url)
-and httpdate (Retry-After; retry_after). http.join_url and http.retry_after still work.
-
-Time-outs: `timeout_s` is handed to open_socket (connect) and is the per-read time-out;
-errno EAGAIN and ETIMEDOUT (and CPython's socket.timeout) all raise Timeout.
-Errors: NetworkError(OSError) (refused, DNS, reset), Timeout and TLSError (both NetworkError),
-HTTPError (from raise_for_status), ProtocolError(ValueError) for a malformed status line,
-header, chunk framing, truncated body or bad gzip data, BodyTooLarge(ProtocolError) past
-`max_body` decoded bytes (at request time when Content-Length says so), TooManyRedirects.
+One request per connection; sockets from `open_socket(host, port, timeout_s)` (hal.net.open).
+The body is a stream (Content-Length, chunked or close framing; gzip) read through one
+preallocated buffer. TLS verifies against the DER CA in `ca_file` by default. Rare parts
+(tls, gzip, redirect, date) are sibling modules imported on first use. Errors: NetworkError
+(OSError: Timeout, TLSError), HTTPError, ProtocolError (ValueError: BodyTooLarge),
+TooManyRedirects. Design notes: docs/http.md.
 """
 
 import builtins

@@ -4,64 +4,15 @@
     p.segments            [(start_s, end_s, on, reason)], contiguous from now_s to p.end_s
     p.at(t_s)             (on, reason, until_s)  until_s = end of that segment (None past the end)
     p.next_change(t_s)    first time after t_s at which `on` changes (p.end_s if none: re-plan)
+    count_run(state, policy, now_s, zone)   measure the load's on-time in the running period
 
-Helpers: plan.py (the compact Plan it returns), policy.py (the "policy.*" settings -> Policy;
-CONFIG and Policy are re-exported here), cheapest.py (the exact selections), windows.py (local
-HH:MM windows, segment timelines), tz.py (local days).
-
-`on` is the LOAD state. Inverting it for wiring where the load runs while the relay is released
-(`relay.inverted`) is the app's job, active-low pins the HAL's: the planner never inverts.
-
-Order of precedence (first match decides; each layer is painted over the ones below):
-  1. clock not trusted (not valid, or earlier than the build or the prices' fetch time, see
-     clock_trusted) -> safe_state for the whole plan; no price is looked at.
-  2. manual override (state.override_on until state.override_until_s).
-  3. forced hours: policy.forced_off, then policy.forced_on (off wins where both).
-  4. anti-short-cycle: min on time, min off time, max switches per local day hold the current
-     state past a wanted change (applies to everything below, not to 1-3).
-  5. a started contiguous block is finished (block mode), whatever the re-plan says.
-  6. price limits on each priced stretch: never on above policy.off_above; always on at or below
-     policy.on_below; relative: on below the period's time-weighted mean, or at or below its
-     Nth percentile (by time).
-  7. the mode on priced time: cheapest (N hours per period), block (cheapest contiguous block per
-     period), deadline (N hours before a local time), limits (only 6).
-  8. time without a price (fallback ladder): backup hours if configured; else the static rate
-     plan if the app passes one (`rate_plan`, a Schedule: modes 6-7 run on it, reasons start
-     "rate plan:"); else safe_state.
-
-Periods: a local day (default; 23/25 h on DST days), a custom local window that may cross
-midnight (policy.window "22:00-07:00"; outside it the load is off), or rolling windows of
-policy.rolling_hours starting now (so slots just past midnight compete with those before it).
-A deadline period runs from one deadline to the next (policy.deadline, local).
-
-What already ran is MEASURED, not inferred: in the cheapest and deadline modes the period that
-contains now is planned from now to its end, for the need less the load's on-time already
-delivered in it (state.ran_s, counted by count_run() - the app calls it at every relay write
-and every step, and keeps the counter across reboots). The future part is still chosen
-exactly (the cheapest remaining seconds), so a re-plan keeps the same choice when prices did
-not change and the relay followed the plan, and a re-plan after new prices (tomorrow's, mid
-period) never buys the hours already run a second time. Without a measurement (a fresh State)
-nothing counts as run. Later periods are planned whole; so are block-mode periods (a started
-block is finished instead, see 5). When prices cover only part of a period the choice is
-made among the known prices (all of them if fewer than needed) and the reason says "prices
-until HH:MM". Re-fetched prices replace earlier ones by Schedule.merge before planning; the
-planner just plans on what it is given.
-
-Exactness: time is cut at price boundaries only, so partial intervals are weighted by duration
-and any length works (5/15/60 min, irregular). Cheapest N: greedy by (price, start) with the
-last interval cut to its earliest part - the optimum of "cheapest N seconds". Block: the best
-start lies on a price boundary or ends on one; every such candidate is evaluated with integer
-prefix sums (price_u x seconds, Python ints) and the earliest cheapest wins. Ties always go to
-the earlier time, the same on CPython and MicroPython (no floats, no reliance on sort stability).
-
-State the app keeps (planner.State): clock_valid, relay_on, on_since_s, off_since_s,
-switches_today, override_on/override_until_s, build_s, and the measured on-time of the running
-period ran_period_s/ran_s/ran_mark_s (count_run). plan() itself records the contiguous
-blocks it chose (state.planned_blocks) and, once one has started, state.block_start_s/end_s.
-Worth persisting across a restart (the app does, in run.json and override.json): the override,
-ran_period_s/ran_s (without them a reboot forgets what already ran and the period's need is
-planned again in full), and block_start_s/block_end_s (without them a block cut by a power cut
-is re-planned, and new prices could move it: the load would stop mid-cycle and run again).
+Precedence, first match wins: untrusted clock -> safe_state; manual override; forced off, then
+forced on; anti-short-cycle (min on/off, max switches); a started block is finished; price
+limits (absolute, then relative); the mode (cheapest N per period, contiguous block, deadline,
+limits) on priced time; time without a price: backup hours, the rate plan, else safe_state.
+`on` is the LOAD state (the app inverts for wiring). Integer arithmetic only, ties to the
+earlier slot: the same plan on CPython and MicroPython. Periods, what counts as already run,
+and why the choice is exact: docs/planner.md.
 """
 
 from ..clock.iso import format_hm, format_ymd
