@@ -23,6 +23,7 @@ Events (lists; times are TRUE simulated seconds unless noted):
     ["log", t, line]                  a log line (fetch/cache/clock lines; all with log=True)
     ["state", t, {key: value}]        the watched provider-state keys, whenever they change
     ["tick", t]                       progress, once per simulated day
+    ["savings", t, [day, ...]]        the plug's savings record at the end (app.savings.days)
     ["end", t, counters]              fetches, fetch_failures, switches, flash_writes, boots,
                                       steps, syncs, opens
 """
@@ -143,6 +144,9 @@ def run(opts, emit):
     for t, kind, _arg in actions:  # left when the run ended unplugged
         if t < hal.t_s:
             emit(["act", t, kind, "lost: no power"])
+    if getattr(app, "savings", None) is not None:  # the plug's own record, day by day
+        n = min((end_s - opts["start_s"]) // 86400 + 2, 35)
+        emit(["savings", end_s, app.savings.days(n, end_s)])
     retire(app)
     totals["steps"] = steps
     totals["syncs"] = hal.clock.syncs

@@ -62,6 +62,14 @@ def summary_text(s):
         "  wall %.2f s, CPU %.2f s (%s simulated s per wall s)" % (
             s["wall_s"], s.get("cpu_s", 0), s["sim_s_per_wall_s"]),
     ]
+    sr = s.get("savings_record")
+    if sr:
+        for who, r in (("plug's own record", sr["plug"]), ("simulator, same days", sr["sim"])):
+            lines.append("  %-21s %8.3f kWh, cost %s, 18:00 baseline %s, saved %s" % (
+                who, r["kwh"], _money(r["cost"], cur), _money(r["baseline_cost"], cur),
+                _money(r["saving"], cur)))
+        lines.append("  (%d local days from %s; largest daily difference %s %.6f)" % (
+            sr["days"], sr["first"], cur, sr["max_day_diff"]))
     if s.get("actions"):
         lines.append("  actions: " + ", ".join(
             ("button %s" % format_iso(a)) if k == "button" else

@@ -176,6 +176,11 @@ def check_settings(opts):
             f.check(cfg[name])
         except config.ConfigError as e:
             bad.append(str(e))
+    if not bad:  # limits that depend on other settings, as the plug checks them
+        try:
+            config.check_combined(fields, cfg)
+        except config.ConfigError as e:
+            bad.append(str(e))
     if bad:
         raise SimError("plug setting rejected: " + "; ".join(bad))
 
@@ -184,7 +189,7 @@ def device_cfg(opts, rule, api):
     """The plug's settings: source, zone, policy, the API object's DEVICE_CONFIG (URLs on its
     HOSTS, credentials, a rate plan: host_sim/apis/ knows provider field names, this module
     does not), then --set."""
-    cfg = {"source": opts.provider, "tz": rule, "fetch.seed": 12345}
+    cfg = {"source": opts.provider, "tz": rule, "fetch.seed": 12345, "load.kw": opts.kw}
     cfg.update(getattr(api, "DEVICE_CONFIG", None) or {})
     cfg.update(policy_cfg(opts))
     cfg.update(opts.cfg)
@@ -453,8 +458,38 @@ def summarize(opts, events, series, zone, t0, t1, path, rule, server, wall):
                    if opts.clock_loss_s else []),
         "wall_s": round(wall, 3),
         "sim_s_per_wall_s": round((t1 - t0) / wall) if wall > 0 else None,
+        "savings_record": savings_record(events, series, zone, on, watts),
     }
     return s, on, ref, billing, notes
+
+
+def savings_record(events, series, zone, on, watts, baseline_min=18 * 60):
+    """The plug's own savings record (its last "savings" event: app.savings.days) next to the
+    simulator's independent calculation of the same local days from the relay's on-intervals
+    and the market series (optimum.py's 18:00 baseline); None if the plug sent none."""
+    from firmware.clock.iso import parse_iso
+
+    rec = [e for e in events if e[0] == "savings"]
+    if not rec:
+        return None
+    rows = []
+    for r in rec[-1][2]:
+        a = zone.day_start(parse_iso(r["day"] + "T12:00:00Z"))
+        b = zone.next_day_start(a)
+        d = optimum.overlap_s(on, a, b)
+        dev = optimum.cost_of(series, [(max(x, a), min(y, b)) for x, y in on if y > a and x < b])
+        bs = optimum.local_time_on(zone, a, baseline_min)
+        base = series.cost_us(bs, bs + d) if d else 0
+        rows.append({"day": r["day"], "plug": [r["kwh"], r["cost"], r["baseline_cost"]],
+                     "sim": [d * watts / 3600000.0, money(dev, watts), money(base, watts)]})
+    tot = lambda k, i: round(sum(x[k][i] for x in rows), 6)  # noqa: E731
+    diff = max([abs(x["plug"][i] - x["sim"][i]) for x in rows for i in range(3)] or [0])
+    return {"days": len(rows), "first": rows[0]["day"] if rows else None,
+            "plug": {"kwh": tot("plug", 0), "cost": tot("plug", 1), "baseline_cost":
+                     tot("plug", 2), "saving": round(tot("plug", 2) - tot("plug", 1), 6)},
+            "sim": {"kwh": tot("sim", 0), "cost": tot("sim", 1), "baseline_cost":
+                    tot("sim", 2), "saving": round(tot("sim", 2) - tot("sim", 1), 6)},
+            "max_day_diff": round(diff, 9), "per_day": rows}
 
 
 def _pct(num, den):

@@ -206,3 +206,25 @@ def _exists(path):
         return True
     except OSError:
         return False
+
+
+def test_a_running_stretch_counts_up_to_the_time_asked_and_is_not_stored_twice():
+    with TmpDir("sav") as root:
+        rec, clock, _ = make(root, ramp())
+        rec.add(DAY0 + HOUR, DAY0 + 2 * HOUR, 1000)
+        rec.running(DAY0 + 2 * HOUR, 1000)
+        assert close(rec.today(DAY0 + 2 * HOUR + 1800)["cost"], 0.02 + 0.5 * 0.03)
+        assert close(rec.today(DAY0 + 3 * HOUR)["kwh"], 2.0)
+        rec.add(DAY0 + 2 * HOUR, DAY0 + 3 * HOUR, 1000)  # the app's next step counts it
+        rec.running(None)
+        assert close(rec.today(DAY0 + 4 * HOUR)["kwh"], 2.0)
+        rec.running(DAY0 + 23 * HOUR, 500)  # over midnight: each day its own part
+        rows = rec.days(2, DAY0 + 25 * HOUR)
+        assert close(rows[0]["kwh"], 2.5) and close(rows[1]["kwh"], 0.5), rows
+
+
+def test_root_none_keeps_the_record_in_ram_only():
+    rec = Savings(None, Zone(CET), Clock(DAY0), lambda: ramp())
+    rec.add(DAY0 + HOUR, DAY0 + 2 * HOUR, 1000)
+    assert not rec.tick(DAY0 + 3 * HOUR) and rec.writes == 0
+    assert close(rec.today(DAY0 + 3 * HOUR)["cost"], 0.02)

@@ -7,6 +7,7 @@ from .. import config
 from ..clock.tz import Zone
 from ..config import Field
 from ..plan import planner
+from ..plan.windows import parse_hm
 from ..providers import SOURCES
 from .fetcher import CONFIG as _FETCH_CONFIG
 
@@ -31,6 +32,16 @@ CONFIG = (
           help="re-synchronise the clock this often"),
     Field("fallback.rateplan", "flag", False,
           help="where no fetched price is known, plan on the static rate plan (rateplan.*)"),
+    # the savings record (firmware/prices/savings.py) and the web page (firmware/web/)
+    Field("load.kw", "number", 1.0, lo=0, hi=50, unit="kW",
+          help="power the load draws while on, for energy and cost (a metering chip replaces it)"),
+    Field("savings.baseline", "text", "18:00", hi=5,
+          help="local HH:MM a plug without WattWindow would start the load (savings baseline)",
+          parse=lambda v: parse_hm(v, "savings.baseline"), expect="a local time HH:MM"),
+    Field("web.enabled", "flag", True, help="serve the status page and JSON API on the LAN"),
+    Field("web.port", "number", 80, lo=1, hi=65535, integer=True, help="TCP port of the page"),
+    Field("web.password", "secret", "", hi=64,
+          help="needed for every change from the page; also for reading when set"),
 ) + _FETCH_CONFIG
 
 

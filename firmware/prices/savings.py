@@ -2,6 +2,10 @@
 
     rec = Savings(root, zone, clock_now_s, prices)   # prices() -> the Schedule held, or None
     rec.add(t0_s, t1_s, watts)      # the load drew `watts` from t0 to t1 (split at midnights)
+    rec.running(t0_s, watts)        # ...and still draws it since t0_s (None: it stopped);
+                                    # today()/days() count that stretch up to their now_s
+    rec.account(now_s, on, watts)   # the app's step: both of the above, then tick()
+    rec.pause()                     # the clock is not trusted: count nothing until account()
     rec.tick(now_s)                 # closes finished days; writes the file when it is due
     rec.today(now_s) -> {"day": "YYYY-MM-DD", "kwh", "cost", "baseline_cost", "saving"}
     rec.days(n) -> [the same dicts], oldest first, the last n local days including today
@@ -16,7 +20,8 @@ day's average power, priced from the schedule; a day's baseline is frozen when t
 The file (FILE) is a fixed table of DAYS records, one slot per local day (day % DAYS), plus a
 CRC32, replaced atomically (temp file + rename): a power cut leaves the old or the new one.
 It is written at most once per WRITE_EVERY_S and when a day closes (midnight): a cut loses at
-most that much of today. A corrupt or missing file starts an empty record (`last_error`).
+most that much of today. A corrupt or missing file starts an empty record (`last_error`);
+root None keeps the record in RAM only.
 """
 
 import os
@@ -54,6 +59,8 @@ class Savings:
         self._day = None  # the open day's number (the last one counted)
         self._dirty = False
         self._written_s = None
+        self._run = None  # (since_s, watts) of the stretch that is still running
+        self._last_s = None  # the last account() call
         self.writes = 0
         self.last_error = None
         for k in range(DAYS):
@@ -127,6 +134,20 @@ class Savings:
             self._put(day, r[1] + dur, r[2] + dur * watts, r[3] + cost * watts, -1)
             t0_s = end
 
+    def account(self, now_s, on, watts):
+        """One step of the app: the load was `on` since the last call and still is."""
+        t0, self._last_s = self._last_s, now_s
+        if on and t0 is not None and t0 < now_s:
+            self.add(t0, now_s, watts)
+        self.running(now_s if on else None, watts)
+        self.tick(now_s)
+
+    def pause(self):
+        self._last_s = self._run = None
+
+    def running(self, since_s, watts=0):
+        self._run = None if since_s is None else (since_s, watts)
+
     def tick(self, now_s):
         """Close the days before now_s's; write the file if a day closed or an hour passed."""
         day = self.zone.local_days(now_s)
@@ -141,17 +162,36 @@ class Savings:
         return False
 
     # -- reading -----------------------------------------------------------------------------
-    def _row(self, day):
+    def _row(self, day, now_s):
         r = self._get(day)
         if r is None:
             r = (day, 0, 0, 0, 0)
+        if self._run is not None:
+            r = self._with_run(r, now_s)
         base = r[4] if r[4] >= 0 else self._baseline(r)
         cost, base_c = _money(r[3]), _money(base)
         return {"day": format_ymd(day * 86400, 0, "-"), "kwh": r[2] / 3600000.0,
                 "cost": cost, "baseline_cost": base_c, "saving": base_c - cost}
 
+    def _with_run(self, r, now_s):
+        """Record r plus the part of the running stretch that falls on its day before now_s."""
+        since, watts = self._run
+        z = self.zone
+        a = z.from_local(r[0] * 86400)
+        b = z.from_local((r[0] + 1) * 86400)
+        a, b = (since if since > a else a), (now_s if now_s < b else b)
+        if b <= a:
+            return r
+        cost = 0
+        sched = self._prices()
+        if sched is not None:
+            for s, e, p, _i in sched.window(a, b):
+                if p != NO_PRICE:
+                    cost += p * (e - s)
+        return r[0], r[1] + b - a, r[2] + (b - a) * watts, r[3] + cost * watts, -1
+
     def today(self, now_s):
-        return self._row(self.zone.local_days(now_s))
+        return self._row(self.zone.local_days(now_s), now_s)
 
     def days(self, n, now_s=None):
         """The last n local days including today's (n <= DAYS), oldest first."""
@@ -159,10 +199,12 @@ class Savings:
             now_s = self._now_s()
         last = self.zone.local_days(now_s)
         n = min(int(n), DAYS)
-        return [self._row(d) for d in range(last - n + 1, last + 1)]
+        return [self._row(d, now_s) for d in range(last - n + 1, last + 1)]
 
     # -- flash -------------------------------------------------------------------------------
     def _load(self):
+        if self.root is None:
+            return
         path = join(self.root, FILE)
         try:
             with open(path, "rb") as f:
@@ -182,6 +224,12 @@ class Savings:
 
     def save(self, now_s=None):
         """Write the record now (atomically). False if the flash refused (kept in RAM)."""
+        if now_s is None:
+            now_s = self._now_s()
+        if self.root is None:
+            self._dirty = False
+            self._written_s = now_s
+            return False
         path = join(self.root, FILE)
         crc = crc32(self._buf, crc32(_MAGIC)) & 0xFFFFFFFF
         try:
@@ -194,6 +242,6 @@ class Savings:
             self.last_error = "%s not written: %s" % (FILE, e)
             return False
         self._dirty = False
-        self._written_s = now_s if now_s is not None else self._now_s()
+        self._written_s = now_s
         self.writes += 1
         return True
