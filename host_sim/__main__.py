@@ -9,7 +9,7 @@ import sys
 from . import prices
 from .apis.rateplan import DEFAULT_BANDS
 from .faults import FaultSpecError, parse_button, parse_override, parse_span, parse_window
-from .runner import Options, SimError, progress_bar, simulate
+from .runner import Options, SimError, check_settings, progress_bar, simulate
 
 PROVIDERS = ("arcadia", "gridx", "openadr3", "rateplan")
 
@@ -166,12 +166,14 @@ def options_from(args):
     if (o.rateplan or o.tou_bands) and o.provider != "rateplan":
         raise SimError("--rateplan and --tou-bands need --provider rateplan")
     o.kw = args.kw
+    if not o.kw > 0:
+        raise SimError("--kw %g: the load must draw more than 0 kW" % o.kw)
     o.hours_per_day = args.hours_per_day
+    origin = "--hours-per-day %g" % args.hours_per_day
     if args.kwh_per_day is not None:
-        o.hours_per_day = args.kwh_per_day / args.kw if args.kw > 0 else 0
-    if not 0 <= o.hours_per_day <= 24:
-        raise SimError("--hours-per-day %g: a day has 24 hours (use --set policy.hours=N with "
-                       "policy.period=rolling for longer periods)" % o.hours_per_day)
+        o.hours_per_day = args.kwh_per_day / args.kw
+        origin = "--kwh-per-day %g (%g h at --kw %g)" % (args.kwh_per_day, o.hours_per_day,
+                                                        args.kw)
     o.block = args.block
     o.deadline = args.deadline
     o.runtime = args.runtime
@@ -189,10 +191,26 @@ def options_from(args):
             o.cfg[k] = json.loads(v)
         except ValueError:
             o.cfg[k] = v
+    if "policy.hours" in o.cfg:
+        origin = "--set policy.hours=%s" % o.cfg["policy.hours"]
     _fold_policy(o)
+    check_as_the_plug(o, origin)
     if args.clock_loss:
         o.clock_loss_s = parse_span(args.clock_loss)
     return o
+
+
+def check_as_the_plug(o, origin):
+    """The run's settings through the plug's own schema (firmware/config.py and the limits
+    that depend on other settings): what the plug refuses, the simulator refuses, naming the
+    option that asked for it."""
+    try:
+        check_settings(o)
+    except SimError as e:
+        msg = str(e)
+        if "policy.hours:" in msg:
+            msg = "%s: %s" % (origin, msg)
+        raise SimError(msg)
 
 
 def _fold_policy(o):
@@ -219,14 +237,40 @@ def _fold_policy(o):
         raise SimError("--set policy.mode=deadline needs --deadline HH:MM")
 
 
-def add_faults(o, args, t0):
-    """Fault windows and a person's actions, whose times are relative to the run's start t0."""
-    for kind in ("outage", "error", "slow", "truncate", "powercut", "wifi"):
+def add_faults(o, args, t0, t1, zone):
+    """Fault windows and a person's actions, whose times are relative to the run's start t0;
+    one that starts outside the run [t0, t1) is refused (it would silently never happen)."""
+    from .runner import _iso_local
+
+    for kind, opt in (("outage", "--outage"), ("error", "--http-error"), ("slow", "--slow"),
+                      ("truncate", "--truncate"), ("powercut", "--power-cut"),
+                      ("wifi", "--wifi-down")):
         for spec in getattr(args, "f_" + kind):
-            o.faults.append(parse_window(kind, spec, t0))
+            f = parse_window(kind, spec, t0)
+            if not t0 <= f.t0 < t1:
+                raise SimError("%s %s: starts at %s, outside the run (%s .. %s)" % (
+                    opt, spec, _iso_local(f.t0, zone), _iso_local(t0, zone),
+                    _iso_local(t1, zone)))
+            o.faults.append(f)
     o.actions += [parse_button(spec, t0) for spec in args.button]
     o.actions += [parse_override(spec, t0) for spec in args.override]
     o.actions.sort(key=lambda a: a.t0)
+
+
+def check_days(o, series, zone, t0, t1):
+    """--days local days from the start must be in the price data: a run that ends early
+    would answer another question than the one asked."""
+    from .runner import _iso_local
+
+    n, t = 0, t0
+    while t < t1 and n < o.days:
+        t = zone.next_day_start(t)
+        if t <= t1:
+            n += 1
+    if n < o.days:
+        raise SimError("--days %d%s: the prices end at %s, %d full day%s after the start %s" % (
+            o.days, (" from --start %s" % o.start) if o.start else "",
+            _iso_local(series.end_s, zone), n, "" if n == 1 else "s", _iso_local(t0, zone)))
 
 
 def _sweep_values(spec):
@@ -235,12 +279,32 @@ def _sweep_values(spec):
     if not eq or name not in SWEEPABLE:
         raise SimError("--sweep %r: expected PARAM=A..B or PARAM=v1,v2 with PARAM one of %s"
                        % (spec, ", ".join(sorted(SWEEPABLE))))
-    if ".." in rng:
-        a, _, b = rng.partition("..")
-        vals = [float(x) for x in range(int(a), int(b) + 1)]
-    else:
-        vals = [SWEEPABLE[name](x) for x in rng.split(",")]
+    try:
+        if ".." in rng:
+            a, _, b = rng.partition("..")
+            vals = [float(x) for x in range(int(a), int(b) + 1)]
+        else:
+            vals = [SWEEPABLE[name](x) for x in rng.split(",")]
+    except ValueError:
+        raise SimError("--sweep %s: expected integers A..B or a list of %s values" % (
+            spec, "number" if SWEEPABLE[name] is float else "text"))
+    if not vals:
+        raise SimError("--sweep %s: no values (A..B needs A <= B)" % spec)
     return name, vals
+
+
+def _sweep_apply(o, name, v):
+    if name == "deadline":
+        try:
+            o.deadline = _hm(v) if v not in ("", "none") else None
+        except argparse.ArgumentTypeError as e:
+            raise SimError("--sweep deadline=%s: %s" % (v, e))
+    elif name == "block":
+        o.block = v.lower() in ("1", "true", "yes")
+    elif name == "kw" and not v > 0:
+        raise SimError("--sweep kw=%g: the load must draw more than 0 kW" % v)
+    else:
+        setattr(o, name, v)
 
 
 def _run_one(o, args):
@@ -304,20 +368,20 @@ def main(argv=None):
 
         path, series = load_series(o)
         _rule, zone, _pub = zone_for(o, path)
-        t0, _t1 = run_span(o, series, zone)
-        add_faults(o, args, t0)
+        t0, t1 = run_span(o, series, zone)
+        check_days(o, series, zone, t0, t1)
+        add_faults(o, args, t0, t1, zone)
         if args.sweep:
             from .report import sweep_table
 
             name, vals = _sweep_values(args.sweep)
+            for v in vals:  # every value through the plug's rules before the first run
+                _sweep_apply(o, name, v)
+                check_as_the_plug(o, "--sweep %s=%s" % (
+                    name, ("%g" % v) if isinstance(v, float) else v))
             rows = []
             for v in vals:
-                if name == "deadline":
-                    o.deadline = _hm(v) if v not in ("", "none") else None
-                elif name == "block":
-                    o.block = v.lower() in ("1", "true", "yes")
-                else:
-                    setattr(o, name, v)
+                _sweep_apply(o, name, v)
                 if show:
                     sys.stderr.write("%s=%s\n" % (name, v))
                 o.progress = progress_bar() if show else None

@@ -16,7 +16,7 @@ A person's actions use the same syntax (they are not faults, but the plug must c
 
 from firmware import onoff
 from firmware.clock.iso import parse_iso
-from firmware.repl.view import MAX_OVERRIDE_MIN
+from firmware.repl.view import override_field
 
 SERVER_KINDS = ("outage", "error", "slow", "truncate")
 DEVICE_KINDS = ("powercut", "wifi")
@@ -107,8 +107,11 @@ def parse_override(spec, run_start_s):
     except ValueError:
         raise FaultSpecError("override %r: expected AT+DURATION:on or :off, e.g. 4d7h+2h:on"
                              % spec)
-    if f.t1 - f.t0 < 60 or f.t1 - f.t0 > MAX_OVERRIDE_MIN * 60:
-        raise FaultSpecError("override %r: the duration must be 1 min .. 7 days" % spec)
+    field = override_field()  # the plug's own limits (override.minutes)
+    d = f.t1 - f.t0
+    if d % 60 or not field.lo <= d // 60 <= field.hi:
+        raise FaultSpecError("override %r: the duration must be whole minutes in %d..%d min, "
+                             "as plug.override takes" % (spec, field.lo, field.hi))
     return f
 
 

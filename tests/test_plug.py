@@ -128,10 +128,12 @@ def test_override_is_persisted_for_the_app_and_expires():
             assert json.load(f) == {"on": True, "until_s": T0 + 5400}
         assert p.pending_override() == {"on": True, "until_s": T0 + 5400}
         assert "override: ON until" in "\n".join(p.status_lines())
+        assert p.cancel_override() is True
+        assert p.pending_override() is None
+        assert p.cancel_override() is False  # nothing left to cancel
+        p.override(False, 90)
         assert make(root, now=T0 + 5400).pending_override() is None
         raises(config.ConfigError, p.override, True, -1)
-        p.override(False, 0)
-        assert p.pending_override() is None
 
 
 def test_log_reads_the_tail_of_the_flash_log():
@@ -141,6 +143,9 @@ def test_log_reads_the_tail_of_the_flash_log():
             for k in range(30):
                 f.write("line %d\n" % k)
         assert make(root).log_lines(3) == ["line 27", "line 28", "line 29"]
+        for bad in (0, -5, "x", 2.5):
+            e = raises(config.ConfigError, make(root).log_lines, bad)
+            assert str(e).startswith("log: ") and "1..1000" in str(e)
 
 
 def test_factory_reset_removes_site_state():
@@ -220,7 +225,11 @@ def test_attached_app_is_used_live():
         app.hal.root = root
         p = plug.Plug(root, app, None, config.schema([_Mod]))
         text = "\n".join(p.status_lines())
-        assert "app running" in text and "relay:  OFF: price above" in text
+        # at the REPL the app's loop is not running: Ctrl-C stopped it
+        assert "app STOPPED at the REPL (Ctrl-C): nothing switches until Ctrl-D" in text
+        assert "app running" not in text and "relay:  OFF: price above" in text
+        p.tool = True  # plugctl reads it and resumes it right after
+        assert "app running (paused while plugctl reads it" in "\n".join(p.status_lines())
         assert "wifi:   down" in text
         assert p.cfg()["source"] == "gridx"
         p.override(False, 30)
@@ -229,6 +238,7 @@ def test_attached_app_is_used_live():
         assert p.save() == (1, True) and app.applied["policy.hours_per_day"] == 5
         assert p.log_lines(2) == ["live 0", "live 1"]
         lines = p.plan_lines(2)
+        assert lines.pop(0) == "times in UTC (tz UTC0)"
         assert "ON" in lines[0] and "0.1000" in lines[0] and "cheapest" in lines[0]
         assert "OFF" in lines[1] and "no price" in lines[1]
 

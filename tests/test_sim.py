@@ -159,7 +159,8 @@ def test_action_specs_parse():
     assert (o.t0, o.t1 - o.t0, o.arg) == (27 * 3600, 5400, "off")
     for bad, says in (("1d3h+2h", "expected AT+DURATION:on or :off"),
                       ("1d3h+2h:maybe", "expected AT+DURATION:on or :off"),
-                      ("1d+30s:on", "1 min .. 7 days"), ("1d+8d:on", "1 min .. 7 days")):
+                      ("1d+30s:on", "whole minutes in 1..1440 min, as plug.override takes"),
+                      ("1d+25h:on", "in 1..1440 min"), ("1d+8d:on", "in 1..1440 min")):
         with pytest.raises(faults.FaultSpecError, match=re.escape(says)):
             faults.parse_override(bad, 0)
     with pytest.raises(faults.FaultSpecError, match="bad time"):
@@ -284,7 +285,19 @@ def test_cli_heap_size_takes_what_micropython_takes():
 @pytest.mark.parametrize("argv, says", [
     (["--prices", "/nonexistent.csv"], "--prices /nonexistent.csv: No such file"),
     (["--days", "0"], "--days 0: at least 1 day"),
-    (["--hours-per-day", "30"], "a day has 24 hours"),
+    (["--hours-per-day", "30"], "--hours-per-day 30: plug setting rejected: policy.hours: 30 "
+                                "is not allowed with policy.period=day; expected at most 24 h"),
+    # the plug's own limits at every door of the simulator (before: each ran, or said less)
+    (["--set", "policy.hours=99"], "--set policy.hours=99: plug setting rejected: "
+                                   "policy.hours: 99 is not allowed with policy.period=day"),
+    (["--kwh-per-day", "30"], "--kwh-per-day 30 (30 h at --kw 1): plug setting rejected"),
+    (["--sweep", "hours_per_day=1..30"], "--sweep hours_per_day=25: plug setting rejected"),
+    (["--sweep", "hours_per_day=8..1"], "--sweep hours_per_day=8..1: no values (A..B needs"),
+    (["--sweep", "kw=a..b"], "--sweep kw=a..b: expected integers A..B"),
+    (["--outage", "5d+2h"], "--outage 5d+2h: starts at 2019-02-06T00:00:00-08:00, outside the "
+                            "run (2019-02-01T00:00:00-08:00 .. 2019-02-02T00:00:00-08:00)"),
+    (["--start", "2020-01-31", "--days", "3"], "--days 3 from --start 2020-01-31: the prices "
+                                               "end at 2020-02-01T00:00:00-08:00, 1 full day"),
     (["--kw", "-1"], "more than 0 kW"),
     (["--set", "policy.hours=abc"], "--set policy.hours: expected a number of hours"),
     (["--set", "policy.bogus=1"], "policy.bogus: no such setting"),
@@ -299,7 +312,8 @@ def test_cli_heap_size_takes_what_micropython_takes():
 def test_cli_bad_input_is_one_line_and_exit_2(argv, says, capsys):
     from host_sim.__main__ import main
 
-    assert main(argv + ["--no-chart", "--days", argv[1] if argv[0] == "--days" else "1"]) == 2
+    days = argv[argv.index("--days") + 1] if "--days" in argv else "1"
+    assert main(argv + ["--no-chart", "--days", days]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("host_sim: error: ") and says in err, err
 

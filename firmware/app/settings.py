@@ -11,6 +11,12 @@ from ..plan.windows import parse_hm
 from ..providers import SOURCES
 from .fetcher import CONFIG as _FETCH_CONFIG
 
+# Its limits are those of every override: the button's, plug.override's, plugctl's and the
+# simulator's (firmware/repl/view.py override_field()).
+OVERRIDE_MINUTES = Field("override.minutes", "number", 60, lo=1, hi=1440, unit="min",
+                         integer=True, help="length of an override started with the button; "
+                         "plug.override and plugctl override take the same limits")
+
 CONFIG = (
     Field("source", "dropdown", "arcadia", choices=SOURCES, help="price source"),
     Field("tz", "text", "PST8PDT,M3.2.0,M11.1.0", hi=64,
@@ -20,8 +26,7 @@ CONFIG = (
           help="load state while the clock is not valid, and after a crash"),
     Field("relay.inverted", "flag", False,
           help="the load is on while the relay is released (e.g. a 'block' input)"),
-    Field("override.minutes", "number", 60, lo=1, hi=1440, unit="min", integer=True,
-          help="length of an override started with the button"),
+    OVERRIDE_MINUTES,
     Field("wifi.ssid", "text", "", hi=32, help="Wi-Fi network"),
     Field("wifi.password", "secret", "", hi=64, help="Wi-Fi password"),
     Field("wifi.timeout_s", "number", 20, lo=5, hi=120, unit="s", integer=True,

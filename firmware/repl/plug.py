@@ -5,16 +5,19 @@
     >>> plug.plan(12)                    # planned ON/OFF intervals, local time
     >>> plug.config()                    # every setting (secrets masked)
     >>> plug.set("policy.hours", 6); plug.save()
-    >>> plug.wifi("home", "secret"); plug.override(True, 60); plug.log(20)
+    >>> plug.wifi("home", "secret"); plug.override(True, 60); plug.cancel(); plug.log(20)
+    >>> plug.help("policy.hours")        # what a setting means, its limits and default
 
-`mpremote` interrupts the running app (Ctrl-C) or soft-resets the board before it runs a
-command, so everything here works from what is on flash: config.json, the price cache
-(store.py), the app's status snapshot and log file, and the override request file. When an App
-runs in the same interpreter (`plug.attach(app)`, or the app boot_guard started, found without
-importing this module at boot), its live state is used instead. Nothing here drives the relay:
+At the REPL the app is stopped (Ctrl-C, or mpremote's interrupt): nothing switches until
+Ctrl-D (soft reboot), plug.resume() (continue where it stopped) or `plugctl reset`; status()
+says so. Without an app everything works from what is on flash: config.json, the price cache,
+the app's status snapshot and log file, and the override request file. When an App is in the
+same interpreter (`plug.attach(app)`, or the app boot_guard started, found without importing
+this module at boot), its state is used instead. Nothing here drives the relay:
 relay changes and overrides go through the app, which applies them at its next step or start,
 so the relay never leaves its plan. The REPL functions print; the Plug class underneath returns
-text lines and raises ConfigError for callers (plugview.py; its reports: plugreport.py).
+text lines and raises ConfigError for callers (view.py; reports: report.py; settings as
+text: settings_text.py).
 """
 
 import json
@@ -54,6 +57,12 @@ def session():
             return attach(app)
         _Session.plug = Plug("")
     return _Session.plug
+
+
+def tool():
+    """plugctl's first call: the reports then say the app is paused for the command (plugctl
+    resumes it right after) instead of stopped."""
+    session().tool = True
 
 
 def _print(lines):
@@ -199,7 +208,7 @@ def help(name=None):
     plug.help("policy"); every group: plug.help()."""
 
     def do():
-        from .settings_help import help_lines
+        from .settings_text import help_lines
 
         _print(help_lines(session(), name))
         return True
@@ -214,9 +223,9 @@ def resume():
     if p.app is None or not getattr(p.app, "booted", False):
         print("ERROR resume: no app in RAM to resume; soft reboot with Ctrl-D")
         return False
-    from ..app import boot_guard
-
     import asyncio
+
+    from ..app import boot_guard
 
     # MicroPython keeps one loop: a new one forgets the tasks Ctrl-C left in it (CPython's
     # asyncio.run makes its own loop; the one made here is closed unused)

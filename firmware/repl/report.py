@@ -29,13 +29,12 @@ def status_lines(p):
     zone = p.zone()
     snap = p.snapshot()
     cfg = p.cfg()
-    out = ["WattWindow %s  %s" % (VERSION, "app running" if p.app is not None
-                                   else "app not running (state from flash)")]
+    out = ["WattWindow %s  %s" % (VERSION, app_state(p))]
     valid = snap.get("clock_valid") if p.app is not None else None
     if valid is None:
         valid = p.clock_valid()
-    out.append("clock:  %s %s, %s" % (
-        p.local(now, zone), cfg.get("tz") if zone is not None else "UTC",
+    out.append("clock:  %s %s (tz %s), %s" % (
+        p.local(now, zone), p.zone_name(now, zone), cfg.get("tz") if zone is not None else "UTC0",
         "valid" if valid else "NOT VALID (waiting for NTP): relay follows safe_state"))
     relay = snap.get("relay_on")
     if relay is None:
@@ -108,6 +107,17 @@ def status_lines(p):
     return out
 
 
+def app_state(p):
+    """The header's word on the app. At the REPL the app's loop is not running: Ctrl-C (or
+    mpremote) stopped it, and only a tool that resumes it afterwards may call that a pause."""
+    if p.app is None:
+        return "app not running (state from flash)"
+    if p.tool:
+        return "app running (paused while plugctl reads it; it resumes right after)"
+    return ("app STOPPED at the REPL (Ctrl-C): nothing switches until Ctrl-D, plug.resume() "
+            "or `plugctl reset`")
+
+
 def wifi_state(p):
     ssid = p.cfg().get("wifi.ssid") or ""
     if p.app is not None:
@@ -127,7 +137,9 @@ def wifi_state(p):
 
 def plan_rows(p, hours=24):
     """[(start_s, end_s, on, price_u or None, reason)] from now over `hours`."""
-    hours = int(hours)
+    from .view import PLAN_HOURS, check_count
+
+    hours = check_count("plan", hours, PLAN_HOURS)
     if p.live() and hasattr(p.app, "plan_rows"):
         rows = []
         for r in p.app.plan_rows(hours):
@@ -175,12 +187,19 @@ def plan_rows(p, hours=24):
 
 
 def plan_lines(p, hours=24):
+    """One row per stretch with its price and reason, in local time (the zone named once);
+    stretches shorter than a displayed minute are left out (they would read 21:12 - 21:12)."""
     zone = p.zone()
+    rows = plan_rows(p, hours)
     out = []
-    for s, e, on, price, reason in plan_rows(p, hours):
+    for s, e, on, price, reason in rows:
+        a, b = p.local(s, zone), p.local(e, zone)
+        if a == b:
+            continue
         out.append("%s - %s  %-3s %8s  %s" % (
-            p.local(s, zone), p.local(e, zone)[11:], "ON" if on else "OFF",
-            "-" if price is None else _fmt_price(price), reason))
+            a, b[11:], "ON" if on else "OFF", "-" if price is None else _fmt_price(price),
+            reason))
     if not out:
-        out.append("no plan: no prices cached and no fallback")
-    return out
+        return ["no plan: no prices cached and no fallback"]
+    t = rows[0][0]
+    return ["times in %s (tz %s)" % (p.zone_name(t, zone), p.cfg().get("tz") or "UTC0")] + out

@@ -87,6 +87,7 @@ class Plug:
         self._missing = []
         self.warnings = []
         self.unsaved = []  # names set() changed since the last save()
+        self.tool = False  # plugctl reads the stopped app and resumes it after (plug.tool())
 
     # -- state ------------------------------------------------------------------------------
     def fields(self):
@@ -135,6 +136,25 @@ class Plug:
         off = zone.offset_at(t_s) if zone is not None else 0
         return format_iso(t_s, off)[:16].replace("T", " ")
 
+    def zone_name(self, t_s, zone=None):
+        """'CEST' (the zone's abbreviation at t_s), 'UTC' without a zone."""
+        return zone.name_at(t_s) if zone is not None else "UTC"
+
+    def local_log_line(self, line, zone):
+        """A log line (UTC ISO time first) with its time in local time and the zone named."""
+        from ..clock.iso import parse_iso
+
+        head = line[:20]
+        if len(head) < 20 or head[10] != "T" or head[19] != "Z":
+            return line
+        try:
+            t = parse_iso(head)
+        except ValueError:
+            return line
+        off = zone.offset_at(t) if zone is not None else 0
+        return "%s %s%s" % (format_iso(t, off)[:19].replace("T", " "), self.zone_name(t, zone),
+                            line[20:])
+
     def snapshot(self):
         """The app's status: live when attached, else the last snapshot it wrote to flash."""
         if self.app is not None:
@@ -169,16 +189,23 @@ class Plug:
         return plan_lines(self, hours)
 
     def config_lines(self):
+        """Every setting, grouped: general, the price source in use, policy, the rest, then
+        the sources not in use."""
+        from .settings_text import groups
+
         fields = self.fields()
         cfg = self.cfg()
         out = []
-        for name in sorted(fields):
-            f = fields[name]
-            v = cfg.get(name, f.default)
-            mark = "*" if name in self.unsaved else (" " if v == f.default else "~")
-            unit = f.unit if f.unit and f.kind == "number" and v is not None else ""
-            out.append("%s %s=%s%s" % (mark, name, show_value(f, v), (" " + unit) if unit else ""))
-        out.append("(~ differs from default, * set but not saved)")
+        for _g, title, names in groups(fields, cfg):
+            out.append("[%s]" % title)
+            for name in names:
+                f = fields[name]
+                v = cfg.get(name, f.default)
+                mark = "*" if name in self.unsaved else (" " if v == f.default else "~")
+                unit = f.unit if f.unit and f.kind == "number" and v is not None else ""
+                out.append("%s %s=%s%s" % (mark, name, show_value(f, v),
+                                           (" " + unit) if unit else ""))
+        out.append("(~ differs from default, * set but not saved; plug.help(NAME) explains one)")
         for w in self.warnings:
             out.append("WARNING " + w)
         return out
@@ -313,6 +340,8 @@ class Plug:
                 pass
 
     def log_lines(self, n=20):
+        """The last n log lines, their times in local time with the zone named (the log on
+        flash keeps UTC)."""
         n = check_count("log", n, LOG_LINES)
         lines = []
         for name in (LOG_FILE + ".1", LOG_FILE):  # the app rotates log.txt to log.txt.1
@@ -325,8 +354,9 @@ class Plug:
             except OSError:
                 pass
         if not lines and self.app is not None and getattr(self.app, "log", None) is not None:
-            return self.app.log.lines(n)  # nothing on flash (persist off): the RAM ring
-        return lines
+            lines = self.app.log.lines(n)  # nothing on flash (persist off): the RAM ring
+        zone = self.zone()
+        return [self.local_log_line(line, zone) for line in lines]
 
     def factory_reset(self):
         """Erase site settings, cache, snapshot, log, override, the load's run record and the
