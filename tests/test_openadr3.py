@@ -1,11 +1,13 @@
 # runtimes: cpython micropython
-"""OpenADR 3 VEN: token handling, programs, paged events, interval rules, overlaps,
-subscriptions - through the real http client against host_sim/apis/openadr3_server.py."""
+"""OpenADR 3 VEN: token handling per server profile, programs, paged events, interval rules,
+overlaps, targets (events for other circuits), subscriptions - through the real http client
+against host_sim/apis/openadr3_server.py, which refuses what the specification does not define."""
 
 import json
 
 from firmware.clock.iso import format_iso, parse_iso
-from firmware.providers import AuthError, NoData, ProviderError, openadr3
+from firmware.providers import AuthError, NoData, ProviderError, openadr3, openadr3_subs
+from firmware.providers import openadr3_targets as targets
 
 from support import env_int, loopback_client, raises, read_fixture, response_json, unique_tag
 
@@ -19,6 +21,7 @@ def cfg(base="http://127.0.0.1:9/x", **kw):
     c["openadr3.clientId"] = "ven-plug-001"
     c["openadr3.clientSecret"] = "ven-secret"
     c["openadr3.program"] = "PGE-CalFUSE-EV2AS"
+    c["openadr3.circuitId"] = "013532223"
     for k, v in kw.items():
         c["openadr3." + k] = v
     return c
@@ -32,9 +35,10 @@ def fixture_prices():
     return [iv["payloads"][0]["values"][0] for iv in fixture_event()["intervals"]]
 
 
-def ev(eid, start, n, price, prio=0, mod="2025-07-15T23:00:00Z", dur="PT1H"):
+def ev(eid, start, n, price, prio=0, mod="2025-07-15T23:00:00Z", dur="PT1H", circuit=None):
     return {"id": eid, "programID": "pge-calfuse-ev2as", "priority": prio,
             "modificationDateTime": mod, "objectType": "EVENT",
+            "targets": [{"type": "CIRCUIT_IDS", "values": [circuit]}] if circuit else None,
             "intervalPeriod": {"start": format_iso(start), "duration": dur},
             "intervals": [{"id": i, "payloads": [{"type": "PRICE", "values": [price]}]}
                           for i in range(n)]}
@@ -79,6 +83,48 @@ def test_poll_delay_is_configurable_and_jittered():
     assert openadr3.poll_delay_s(c, lambda n: n - 1) == 1800 + 119
     assert openadr3.poll_delay_s(c, lambda n: 0) == 1800
     assert openadr3.poll_delay_s(cfg(pollMin=30, pollJitterS=0), lambda n: 5 / 0) == 1800
+
+
+def test_poll_no_more_often_than_the_interval():
+    c = cfg(pollMin=5)
+    assert openadr3.refresh_s(c, {}) == 300
+    assert openadr3.refresh_s(c, {"openadr3.interval_s": 3600}) == 3600  # hourly prices
+    assert openadr3.refresh_s(c, {"openadr3.interval_s": 900}) == 900
+    assert openadr3.refresh_s(c, {"openadr3.interval_s": 31 * 86400}) == 86400  # at most daily
+    c = cfg(pollMin=0)
+    c["fetch.refresh_min"] = 240
+    assert openadr3.refresh_s(c, {"openadr3.interval_s": 3600}) == 4 * 3600
+    assert openadr3.refresh_s(cfg(pollMin=0), {}) == 6 * 3600  # fetch.refresh_min's default
+
+
+def test_targets_of_the_plug_and_matching():
+    c = cfg(resourceName="plug-1", targetType="GROUP", targetValues="g1, g2")
+    mine = targets.mine(c)
+    assert mine == [("CIRCUIT_IDS", ("013532223",)), ("RESOURCE_NAME", ("plug-1",)),
+                    ("GROUP", ("g1", "g2"))]
+    m = targets.matches
+    assert m(None, mine) and m([], mine)  # untargeted: everyone
+    assert m([{"type": "CIRCUIT_IDS", "values": ["024040403", "013532223"]}], mine)
+    assert not m([{"type": "CIRCUIT_IDS", "values": ["024040403"]}], mine)
+    assert not m([{"type": "VEN_NAME", "values": ["013532223"]}], mine)  # type matters (3.0)
+    assert m([{"type": "VEN_NAME", "values": ["x"]}, {"type": "GROUP", "values": ["g2"]}], mine)
+    assert m(["plug-1"], mine) and not m(["plug-2"], mine)  # 3.1 strings
+    assert not m([{"type": "CIRCUIT_IDS", "values": ["013532223"]}], [])  # no targets set
+    assert not m("013532223", mine)
+    # the documented filters: 3.0 only the one type asked for, gridx its circuits, 3.1 strings
+    assert targets.query(c) == [("targetType", "GROUP"), ("targetValues", "g1"),
+                                ("targetValues", "g2")]
+    assert targets.query(cfg()) == []
+    assert targets.query(cfg(profile="gridx")) == [("targetType", "CIRCUIT_IDS"),
+                                                   ("targetValues", "013532223")]
+    assert targets.query(cfg(profile="3.1", venName="v")) == [("targets", "013532223"),
+                                                             ("targets", "v")]
+    assert targets.body(cfg(profile="3.1")) == ["013532223"]
+    assert targets.body(cfg()) == [{"type": "CIRCUIT_IDS", "values": ["013532223"]}]
+    assert openadr3.token_basic(cfg(profile="gridx"))
+    assert not openadr3.token_basic(cfg()) and not openadr3.token_basic(cfg(profile="3.1"))
+    assert openadr3.token_basic(cfg(tokenAuth="basic"))
+    assert not openadr3.token_basic(cfg(profile="gridx", tokenAuth="form"))
 
 
 # -- over http --------------------------------------------------------------------------------
@@ -252,20 +298,126 @@ def test_vtn_errors():
     assert "event x" in str(e)
 
 
-def test_subscriptions():
+def test_subscriptions_speak_the_version_in_use():
     http, client = loopback_client()
     base = _session()
     st = {}
-    sub = openadr3.create_subscription(client, cfg(base, clientName="plug-7"), NOW, st,
-                                       "https://ven.example.com/cb", bearer_token="cb-secret")
+    sub = openadr3_subs.create_subscription(client, cfg(base, clientName="plug-7"), NOW, st,
+                                            "https://ven.example.com/cb", bearer_token="cb-secret")
     assert sub["id"] and sub["programID"] == "pge-calfuse-ev2as"
     r = _reqs(client, base)[-1]
     assert r["method"] == "POST" and r["path"] == "/subscriptions"
     body = json.loads(r["body"])
     assert body["clientName"] == "plug-7"
-    assert body["objectOperations"][0]["objects"] == ["EVENT"]
-    assert body["objectOperations"][0]["callbackUrl"] == "https://ven.example.com/cb"
-    subs = openadr3.list_subscriptions(client, cfg(base, clientName="plug-7"), NOW, st)
+    op = body["objectOperations"][0]
+    assert op["objects"] == ["EVENT"] and op["operations"] == ["CREATE", "UPDATE"]
+    assert op["callbackUrl"] == "https://ven.example.com/cb" and op["bearerToken"] == "cb-secret"
+    assert body["targets"] == [{"type": "CIRCUIT_IDS", "values": ["013532223"]}]
+    subs = openadr3_subs.list_subscriptions(client, cfg(base, clientName="plug-7", profile="gridx"),
+                                            NOW, st, "pge-calfuse-ev2as")
     assert [x["id"] for x in subs] == [sub["id"]]
-    assert openadr3.list_subscriptions(client, cfg(base, clientName="other"), NOW, st) == []
-    assert _reqs(client, base)[-1]["args"]["clientName"] == ["other"]
+    assert _reqs(client, base)[-1]["args"] == {
+        "clientName": ["plug-7"], "programID": ["pge-calfuse-ev2as"],
+        "targetType": ["CIRCUIT_IDS"], "targetValues": ["013532223"], "objects": ["EVENT"],
+        "skip": ["0"], "limit": ["50"]}
+    assert openadr3_subs.list_subscriptions(client, cfg(base, clientName="other"), NOW, st) == []
+    # another circuit's filter finds nothing: the server filters on the subscription's targets
+    assert openadr3_subs.list_subscriptions(
+        client, cfg(base, clientName="plug-7", profile="gridx", circuitId="024040403"),
+        NOW, st) == []
+    # the server refuses what OpenADR 3.0.1 does not define, with its problem shape
+    tok = st["openadr3.token"]
+    for ops, needle in ((["POST", "PUT"], "'POST' is not one of READ, CREATE, UPDATE, DELETE"),
+                        ([], None)):
+        bad = openadr3_subs.subscription(cfg(), "pge-calfuse-ev2as", "https://x/cb")
+        bad["objectOperations"][0]["operations"] = ops
+        r = client.post(base + "/subscriptions", body=json.dumps(bad).encode(),
+                        auth=("bearer", tok), headers={"Content-Type": "application/json"})
+        if needle is None:
+            assert r.status == 201
+            r.close()
+            continue
+        doc = _read(r)
+        assert r.status == 400 and doc["status"] == 400 and needle in doc["detail"]
+    bad = openadr3_subs.subscription(cfg(profile="3.1"), "pge-calfuse-ev2as", "https://x/cb")
+    r = client.post(base + "/subscriptions", body=json.dumps(bad).encode(),
+                    auth=("bearer", tok), headers={"Content-Type": "application/json"})
+    assert r.status == 400 and "valuesMap" in _read(r)["detail"]  # 3.1 targets on a 3.0 VTN
+
+
+def test_events_for_two_circuits_follow_only_this_plugs():
+    http, client = loopback_client()
+    base = _session()
+    h = 3600
+    mine = ev("mine", START, 24, 0.1, mod="2025-07-15T20:00:00Z", circuit="013532223")
+    other = ev("other", START, 24, 0.9, mod="2025-07-15T21:00:00Z", circuit="024040403")
+    both = ev("both", START + 5 * h, 1, 0.5, mod="2025-07-15T22:00:00Z")
+    both["targets"] = [{"type": "CIRCUIT_IDS", "values": ["024040403", "013532223"]}]
+    _ctl(client, base, "ignore_filters=1", events=None)  # a VTN that returns every circuit's
+    _ctl(client, base, events=[mine, other, both])
+    for prof in ("3.0", "gridx"):
+        st = {}
+        s = openadr3.fetch(client, cfg(base, profile=prof), NOW, st)
+        assert s.price_at(START) == 100000 and s.price_at(START + 23 * h) == 100000
+        assert s.price_at(START + 5 * h) == 500000  # targeted at both circuits, and newer
+        assert sorted(st["openadr3.events"]) == ["both", "mine"]
+    assert _reqs(client, base)[-1]["args"]["targetValues"] == ["013532223"]  # gridx filter
+    # the other circuit's plug sees the other prices
+    s = openadr3.fetch(client, cfg(base, circuitId="024040403"), NOW, {})
+    assert s.price_at(START) == 900000
+    # without targets set, targeted events are not taken: a clear NoData
+    c = cfg(base)
+    c["openadr3.circuitId"] = ""
+    _ctl(client, base, events=[mine, other])
+    e = raises(ProviderError, openadr3.fetch, client, c, NOW, {})
+    assert "not this plug" in str(e) and "openadr3.circuitId" in str(e)  # the program's
+    _ctl(client, base, "ignore_filters=0")
+    st = {}
+    assert openadr3.fetch(client, cfg(base, profile="gridx"), NOW, st).price_at(START) == 100000
+    # a circuit no event is for (its program is): NoData; with every circuit's events
+    # returned, it says which targets they had
+    raises(NoData, openadr3.fetch, client, cfg(base, profile="gridx", circuitId="083611114"),
+           NOW, {})
+    _ctl(client, base, "ignore_filters=1")
+    e = raises(NoData, openadr3.fetch, client, cfg(base, circuitId="083611114"), NOW, {})
+    assert "this plug (CIRCUIT_IDS=083611114); events target CIRCUIT_IDS=" in str(e)
+
+
+def test_gridx_profile_basic_token_and_strict_query():
+    http, client = loopback_client()
+    base = _session()
+    _ctl(client, base, "profile=gridx")
+    st = {}
+    s = openadr3.fetch(client, cfg(base, profile="gridx"), NOW, st)  # tokenAuth auto: Basic
+    assert len(s) == 24
+    reqs = _reqs(client, base)
+    assert reqs[0]["headers"]["authorization"].startswith("Basic ")
+    assert "client_secret" not in reqs[0]["body"]
+    assert reqs[2]["args"]["targetType"] == ["CIRCUIT_IDS"]
+    # the generic 3.0 default sends the secret in the form: GridX refuses it
+    e = raises(AuthError, openadr3.fetch, client, cfg(base), NOW, {})
+    assert "HTTP Basic" in str(e) and "401" in str(e)
+    # a 3.1 query parameter on a 3.0.1 VTN is refused, named, in one line
+    e = raises(ProviderError, openadr3.fetch, client, cfg(base, profile="3.1", tokenAuth="basic"),
+               NOW, {})
+    assert "unknown query parameter 'targets'" in str(e) and "\n" not in str(e)
+
+
+def test_profile_31_targets_are_strings():
+    http, client = loopback_client()
+    base = _session()
+    _ctl(client, base, "profile=3.1")
+    h = 3600
+    mine = ev("mine", START, 24, 0.2, circuit="013532223")
+    other = ev("other", START, 24, 0.7, mod="2025-07-15T23:30:00Z", circuit="024040403")
+    _ctl(client, base, events=[mine, other])
+    st = {}
+    s = openadr3.fetch(client, cfg(base, profile="3.1"), NOW, st)
+    assert s.price_at(START + h) == 200000
+    r = _reqs(client, base)[-1]
+    assert r["args"]["targets"] == ["013532223"] and "targetType" not in r["args"]
+    _ctl(client, base, "ignore_filters=1")
+    assert openadr3.fetch(client, cfg(base, profile="3.1"), NOW, {}).price_at(START) == 200000
+    # a 3.0 filter on a 3.1 VTN is refused
+    e = raises(ProviderError, openadr3.fetch, client, cfg(base, profile="gridx"), NOW, {})
+    assert "unknown query parameter 'targetType'" in str(e)

@@ -1,28 +1,28 @@
-"""OpenADR 3.0.x VEN: price events from a VTN (GridX's OpenADR API or any 3.0.1 VTN), APIS.md §3.
+"""OpenADR 3 VEN: price events from a VTN (GridX's OpenADR API or any 3.0.x/3.1 VTN), APIS.md §3.
 
-    POST <tokenUrl>      grant_type=client_credentials (form; client id/secret in the form, or
-                         HTTP Basic for GridX: openadr3.tokenAuth = basic) -> Bearer token,
-                         cached in `state` until it expires; a 401 on a call refreshes it once
-    GET  /programs       ?skip&limit pages -> the program whose id or programName is
-                         openadr3.program (its id is cached in state)
-    GET  /events         ?programID=<id>&skip&limit pages (a page shorter than limit is the last)
+    POST <tokenUrl>      grant_type=client_credentials -> Bearer token, cached in `state` until it
+                         expires; a 401 on a call refreshes it once. Client id/secret go as HTTP
+                         Basic (gridx profile, as GridX documents) or in the form (3.0/3.1 spec);
+                         openadr3.tokenAuth "auto" picks by openadr3.profile
+    GET  /programs       ?<target filter>&skip&limit pages -> the program whose id or programName
+                         is openadr3.program and whose targets include this plug
+    GET  /events         ?programID=<id>&<target filter>&skip&limit (a short page is the last)
+
+Targets (openadr3_targets.py): events and programs whose `targets` do not name this plug (its
+circuit, resource or VEN name from its settings) are skipped, whatever the VTN returned.
 
 Each event is read as one object from the stream (an event is a day of intervals, a few KB).
-Its `intervalPeriod` {start, duration (PT1H, PT15M)} gives interval k (array order) the start
-start + k x duration unless the interval has its own intervalPeriod; a start of 0001-01-01 means
-"now"; a payload with N values (3.1) splits its interval in N. The payload whose type is
-openadr3.payloadType (PRICE) gives the price; currency and units come from the event's
-payloadDescriptors, else the program's (MWH prices are converted to per kWh).
+Its `intervalPeriod` {start, duration} gives interval k (array order) the start start + k x
+duration unless the interval has its own; a start of 0001-01-01 means "now"; a payload with N
+values (3.1) splits its interval in N. The payload of type openadr3.payloadType gives the price;
+currency and units come from the payloadDescriptors (event, else program; MWH -> per kWh).
+Overlaps: a lower `priority` number wins; equal priorities go to the most recent
+modificationDateTime. Ended events are dropped; the spans of events no longer listed are left
+in state["openadr3.removed"] for the app to clear.
 
-Overlaps: an event with a lower `priority` number wins; equal priorities go to the most recent
-modificationDateTime (events are merged in that order, newer-wins). Events that have ended
-(all intervals before now) and intervals of events no longer listed are not returned; since the
-app merges each fetch into its cache, the spans of events that disappeared since the previous
-poll are left in state["openadr3.removed"] as [(start_s, end_s), ...] for the app to clear.
-
-Polling, not push: the plug sits behind NAT, so it polls; openadr3.pollMin and
-openadr3.pollJitterS give the cadence (poll_delay_s), the app schedules. list_subscriptions()
-and create_subscription() are for deployments where a callback URL is reachable.
+Polling, not push: behind home NAT no callback can reach the plug. refresh_s() is the poll
+period: openadr3.pollMin (0: fetch.refresh_min), never shorter than the events' interval.
+Subscriptions (for a reachable callback URL) are in openadr3_subs.py.
 """
 
 from ..clock.iso import TimeFormatError, parse_duration, parse_iso
@@ -30,6 +30,7 @@ from ..config import Field, parse_url
 from ..formats import jsonstream
 from ..prices.schedule import Schedule, price_u
 from . import NoData, ProviderError
+from . import openadr3_targets as targets
 from .oauth import Credentials, bearer_request
 
 NEEDS_NETWORK = True
@@ -46,21 +47,30 @@ CONFIG = (
           parse=parse_url, expect="an http(s) URL"),
     Field("openadr3.clientId", "text", "", hi=128, help="VEN client id"),
     Field("openadr3.clientSecret", "secret", "", hi=256, help="VEN client secret"),
-    Field("openadr3.tokenAuth", "radiobox", "form", choices=("form", "basic"),
-          help="client credentials in the form body (spec) or HTTP Basic (GridX)"),
+    Field("openadr3.profile", "dropdown", "3.0", choices=targets.PROFILES,
+          help="the VTN: a generic OpenADR 3.0.x one, GridX's (3.0 objects, Basic token "
+               "auth, CIRCUIT_IDS targets) or a 3.1 one (targets as strings)"),
+    Field("openadr3.tokenAuth", "radiobox", "auto", choices=("auto", "form", "basic"),
+          help="client credentials in the form body (3.0/3.1 spec) or HTTP Basic (GridX); "
+               "auto = as the profile documents"),
     Field("openadr3.scope", "text", "", hi=64, help="token scope, e.g. read_all"),
     Field("openadr3.program", "text", "", hi=80, help="program name or id"),
+    Field("openadr3.circuitId", "text", "", hi=120,
+          help="this plug's circuit (CIRCUIT_IDS target, GridX feeder id), comma-separated"),
+    Field("openadr3.resourceName", "text", "", hi=120, help="this plug's RESOURCE_NAME target"),
+    Field("openadr3.venName", "text", "", hi=120, help="this plug's VEN_NAME target"),
     Field("openadr3.targetType", "text", "", hi=32,
-          help="3.0 target filter on programs/events, e.g. CIRCUIT_IDS (empty = none)"),
-    Field("openadr3.targetValues", "text", "", hi=120, help="target values, comma-separated"),
+          help="another target type of this plug (3.0: also the query filter; empty = none)"),
+    Field("openadr3.targetValues", "text", "", hi=120, help="its values, comma-separated"),
     Field("openadr3.payloadType", "dropdown", "PRICE",
           choices=("PRICE", "PRICE_ALTERNATE", "EXPORT_PRICE"), help="payload to follow"),
     Field("openadr3.pageLimit", "number", MAX_LIMIT, lo=1, hi=MAX_LIMIT, integer=True,
           help="objects per page"),
     Field("openadr3.maxPages", "number", 20, lo=1, hi=200, integer=True,
           help="most pages read per list"),
-    Field("openadr3.pollMin", "number", 60, lo=5, hi=1440, integer=True, unit="min",
-          help="poll the VTN for events this often"),
+    Field("openadr3.pollMin", "number", 0, lo=0, hi=1440, integer=True, unit="min",
+          help="poll the VTN for events this often (0 = fetch.refresh_min); never more "
+               "often than the events' interval"),
     Field("openadr3.pollJitterS", "number", 300, lo=0, hi=3600, integer=True, unit="s",
           help="random spread added to each poll"),
     Field("openadr3.clientName", "text", "wattwindow", hi=64, help="name on subscriptions"),
@@ -79,27 +89,34 @@ def base_url(cfg):
     return b[:-1] if b.endswith("/") else b
 
 
+def token_basic(cfg):
+    """True if the client credentials go as HTTP Basic: tokenAuth, or the profile's way."""
+    how = _g(cfg, "tokenAuth") or "auto"
+    if how == "auto":
+        return targets.profile(cfg) == "gridx"
+    return how == "basic"
+
+
 def credentials(cfg):
     return Credentials("openadr3", _g(cfg, "tokenUrl") or base_url(cfg) + "/auth/token",
                        _g(cfg, "clientId"), _g(cfg, "clientSecret"),
-                       basic=_g(cfg, "tokenAuth") == "basic", scope=_g(cfg, "scope"))
+                       basic=token_basic(cfg), scope=_g(cfg, "scope"))
 
 
-def poll_delay_s(cfg, rand_below):
-    """Seconds to the next poll: pollMin plus a jitter drawn by rand_below(n) in [0, n)."""
+def refresh_s(cfg, state):
+    """The poll period: openadr3.pollMin (0: fetch.refresh_min), but never shorter than the
+    events' interval seen at the last fetch, up to a day (prices change once an interval)."""
+    p = int(_g(cfg, "pollMin") or 0) * 60 or int(cfg.get("fetch.refresh_min") or 360) * 60
+    return max(p, min(int(state.get("openadr3.interval_s") or 0), 86400))
+
+
+def poll_delay_s(cfg, rand_below, state=None):
+    """Seconds to the next poll: refresh_s plus a jitter drawn by rand_below(n) in [0, n)."""
     j = int(_g(cfg, "pollJitterS") or 0)
-    return int(_g(cfg, "pollMin") or 60) * 60 + (rand_below(j) if j > 0 else 0)
+    return refresh_s(cfg, state or {}) + (rand_below(j) if j > 0 else 0)
 
 
-def _targets(cfg):
-    tt, tv = _g(cfg, "targetType"), _g(cfg, "targetValues")
-    if not tt or not tv:
-        return ()
-    return tuple([("targetType", tt)] + [("targetValues", v.strip()) for v in tv.split(",")
-                                         if v.strip()])
-
-
-def _pages(client, cfg, now_s, state, path, query):
+def pages(client, cfg, now_s, state, path, query):
     """Yield every object of a paged list (skip/limit), streamed one at a time."""
     cred = credentials(cfg)
     limit = int(_g(cfg, "pageLimit") or MAX_LIMIT)
@@ -112,7 +129,7 @@ def _pages(client, cfg, now_s, state, path, query):
         n = 0
         try:
             if resp.status >= 400:
-                _raise(resp, path)
+                raise_problem(resp, path)
             try:
                 for obj in jsonstream.items(resp, "*"):
                     n += 1
@@ -128,7 +145,7 @@ def _pages(client, cfg, now_s, state, path, query):
                                                                 path))
 
 
-def _raise(resp, path):
+def raise_problem(resp, path):
     """A problem body {title, status, detail} as a one-line error, else the HTTPError."""
     detail = None
     try:
@@ -150,15 +167,22 @@ def find_program(client, cfg, now_s, state):
     if state.get("openadr3.program_key") == want and state.get("openadr3.program_id"):
         return state["openadr3.program_id"], state.get("openadr3.currency", "USD"), \
             state.get("openadr3.unit", "KWH")
-    found = None
-    pages = _pages(client, cfg, now_s, state, "/programs", _targets(cfg))
+    found = other = None
+    plug = targets.mine(cfg)
+    progs = pages(client, cfg, now_s, state, "/programs", targets.query(cfg))
     try:
-        for p in pages:
+        for p in progs:
             if isinstance(p, dict) and (p.get("id") == want or p.get("programName") == want):
-                found = p
-                break
+                if targets.matches(p.get("targets"), plug):
+                    found = p
+                    break
+                other = p
     finally:
-        pages.close()  # runs _pages' finally: the response is closed
+        progs.close()  # runs pages()' finally: the response is closed
+    if found is None and other is not None:
+        raise ProviderError("openadr3: program %r targets %s, not this plug (%s)"
+                            % (want, targets.describe(other.get("targets")),
+                               _mine_text(plug)))
     if found is None or not found.get("id"):
         raise NoData("openadr3: no program %r on the VTN" % want)
     cur, unit = _descriptor(found.get("payloadDescriptors"), _g(cfg, "payloadType") or "PRICE",
@@ -168,6 +192,11 @@ def find_program(client, cfg, now_s, state):
     state["openadr3.currency"] = cur
     state["openadr3.unit"] = unit
     return found["id"], cur, unit
+
+
+def _mine_text(plug):
+    return "; ".join("%s=%s" % (t, ",".join(v)) for t, v in plug) or \
+        "no targets set: openadr3.circuitId, resourceName or venName"
 
 
 def _descriptor(descs, ptype, default):
@@ -227,10 +256,17 @@ def fetch(client, cfg, now_s, state):
     events = []  # (-priority, modification_s, id, Schedule)
     seen = {}
     cur, unit = cur0, "kWh"
-    evs = _pages(client, cfg, now_s, state, "/events", (("programID", pid),) + _targets(cfg))
+    plug = targets.mine(cfg)
+    skipped = None  # targets of an event meant for someone else (for the message)
+    step = 0  # the longest interval seen: the poll period's floor (refresh_s)
+    evs = pages(client, cfg, now_s, state, "/events",
+                 [("programID", pid)] + targets.query(cfg))
     try:
         for ev in evs:
             if not isinstance(ev, dict) or (ev.get("programID") not in (None, pid)):
+                continue
+            if not targets.matches(ev.get("targets"), plug):
+                skipped = ev.get("targets")
                 continue
             try:
                 recs, cur, unit = event_records(ev, ptype, now_s, cur0, unit0)
@@ -244,6 +280,7 @@ def fetch(client, cfg, now_s, state):
                 continue  # no prices, or ended
             s = Schedule("openadr3", cur, unit)
             for a, b, p in recs:
+                step = max(step, b - a)
                 try:
                     s.add(a, b, p)
                 except ValueError as e:
@@ -255,6 +292,7 @@ def fetch(client, cfg, now_s, state):
             events.append((-prio, mod_s, eid, s))
     finally:
         evs.close()
+    state["openadr3.interval_s"] = step
     events.sort(key=lambda e: (e[0], e[1], e[2]))
     out = None
     for e in events:  # lowest precedence first; each later one wins where it has prices
@@ -265,43 +303,12 @@ def fetch(client, cfg, now_s, state):
     state["openadr3.events"] = seen
     if out is None:
         state.pop("openadr3.program_id", None)  # look the program up again next time
-        raise NoData("openadr3: no current or future %s events in program %s" % (ptype, pid))
+        why = "" if skipped is None else " for this plug (%s); events target %s" % (
+            _mine_text(plug), targets.describe(skipped))
+        raise NoData("openadr3: no current or future %s events in program %s%s"
+                     % (ptype, pid, why))
     out.source = "openadr3"
     out.currency, out.unit = cur, unit
     out.tariff_id = pid
     out.fetched_s = now_s
     return out
-
-
-# -- subscriptions (for deployments with a reachable callback URL) ---------------------------
-def list_subscriptions(client, cfg, now_s, state, program_id=None):
-    """The VEN's subscriptions (dicts), optionally for one program."""
-    q = [("clientName", _g(cfg, "clientName") or "wattwindow")]
-    if program_id:
-        q.append(("programID", program_id))
-    return list(_pages(client, cfg, now_s, state, "/subscriptions", q))
-
-
-def create_subscription(client, cfg, now_s, state, callback_url, bearer_token=None,
-                        program_id=None):
-    """POST /subscriptions for EVENT create/update notifications to callback_url -> dict."""
-    import json
-
-    pid = program_id or find_program(client, cfg, now_s, state)[0]
-    op = {"objects": ["EVENT"], "operations": ["POST", "PUT"], "callbackUrl": callback_url}
-    if bearer_token:
-        op["bearerToken"] = bearer_token
-    body = json.dumps({"clientName": _g(cfg, "clientName") or "wattwindow",
-                       "programID": pid, "objectOperations": [op]}).encode()
-    resp = bearer_request(client, state, now_s, credentials(cfg), "POST",
-                          base_url(cfg) + "/subscriptions", body=body,
-                          headers={"Content-Type": "application/json",
-                                   "Accept": "application/json"})
-    try:
-        if resp.status >= 400:
-            _raise(resp, "/subscriptions")
-        for doc in jsonstream.items(resp, ""):
-            return doc
-    finally:
-        resp.close()
-    raise ProviderError("openadr3: empty subscription answer")
