@@ -252,6 +252,9 @@ class App:
         s = self.schedule
         last = s.fetched_s if s is not None and s.fetched_s else None
         end = s.last_price_end() if s is not None else None
+        refresh = getattr(self.provider, "refresh_s", None)  # a source's own poll period
+        if refresh is not None:
+            self.cadence.refresh_s = refresh(self.cfg, self.provider_state)
         self.next_fetch_s = self.cadence.next_due(self.zone, now, last, end)
 
     # -- the loop --------------------------------------------------------------------------

@@ -14,6 +14,7 @@ Optional hooks, found by getattr on the sources in use (the app names no provide
     publish_min(cfg)            the publication minute from settings (else PUBLISH_LOCAL_MIN)
     add_on_time(state, cfg, now_s, on_s, zone)      the load ran on_s seconds (no meter)
     add_meter_reading(state, cfg, now_s, kwh_total, zone)   a metering chip's reading
+    refresh_s(cfg, state)       the source's poll period in s (else fetch.refresh_min)
 A fallback source (in_use()[1:]) fills time without a fetched price: fetch(None, ...).
 """
 
