@@ -14,18 +14,24 @@ preallocated buffer. TLS verifies against the DER CA in `ca_file` by default. Ra
 (tls, gzip, redirect, date) are sibling modules imported on first use. Errors: NetworkError
 (OSError: Timeout, TLSError), HTTPError, ProtocolError (ValueError: BodyTooLarge),
 TooManyRedirects. Design notes: docs/http.md.
+Hostile peers are bounded: `total_s` caps all a Client does from its first request to close()
+(the app makes one per fetch), per head at most _MAX_INFO 1xx answers and _MAX_LINES lines /
+_MAX_HEAD bytes (trailers too); no CR, LF, NUL, space or non-ASCII reaches a request (URLs,
+Location, tokens: ProtocolError before connecting); "chunked" is the only transfer coding.
 """
 
 import builtins
 import errno
 
 from firmware import VERSION
-from firmware.compat import const, exc_text
+from firmware.compat import const, exc_text, ticks_diff, ticks_ms
 
 _TIMEOUT_EXC = getattr(builtins, "TimeoutError", ())  # CPython's socket.timeout; MicroPython: ()
 
 _EXCERPT = const(200)
-_MAX_HEADERS = const(64)
+_MAX_LINES = const(64)  # header lines per head (and trailer lines), folded and skipped ones too
+_MAX_HEAD = const(8192)  # bytes per head
+_MAX_INFO = const(4)  # 1xx answers before the final one
 _REDIRECTS = (301, 302, 303, 307, 308)
 _UNRESERVED = b"-._~"
 
@@ -112,8 +118,26 @@ def urlencode(params):
                     for k, v in items if v is not None)
 
 
+def is_digits(s):
+    """True for a non-empty run of ASCII digits (CPython's str.isdigit() also takes other
+    scripts' digits; MicroPython's does not: both runtimes must refuse them alike)."""
+    return bool(s) and all("0" <= c <= "9" for c in s)
+
+
+def _check_text(s, what):
+    """ProtocolError if `s` holds anything but visible ASCII (no CR, LF, NUL, space)."""
+    for c in s:
+        if not "!" <= c <= "~":
+            raise ProtocolError("%s with a control character, space or non-ASCII: %r"
+                                % (what, s))
+
+
 def split_url(url):
-    """(scheme, host, port, path_and_query) of an http(s) URL; the fragment is dropped."""
+    """(scheme, host, port, path_and_query) of an http(s) URL; the fragment is dropped. A URL
+    with a control character, a space or non-ASCII text is refused (ProtocolError)."""
+    if not isinstance(url, str):
+        raise ProtocolError("URL is not text: %r" % (url,))
+    _check_text(url, "URL")
     i = url.find("://")
     scheme = url[:i].lower() if i > 0 else ""
     if scheme not in ("http", "https"):
@@ -134,10 +158,9 @@ def split_url(url):
     port = 443 if scheme == "https" else 80
     k = netloc.rfind(":")
     if k >= 0 and not netloc.endswith("]"):
-        try:
-            port = int(netloc[k + 1:])
-        except ValueError:
+        if not is_digits(netloc[k + 1:]) or len(netloc) - k > 6:
             raise ProtocolError("bad port in URL: %s" % url)
+        port = int(netloc[k + 1:])
         netloc = netloc[:k]
     if netloc.startswith("["):
         netloc = netloc[1:-1]
@@ -155,8 +178,10 @@ def _text(b):
 
 class Client:
     def __init__(self, open_socket, ca_file=None, verify=True, timeout_s=15,
-                 max_body=1 << 20, log=None, gzip=False, bufsize=1024):
+                 max_body=1 << 20, log=None, gzip=False, bufsize=1024, total_s=None):
         self.open_socket = open_socket
+        self.total_s = total_s
+        self._t0_ms = None  # the first request's start (total_s counts from it)
         self.ca_file = ca_file
         self.verify = verify
         self.timeout_s = timeout_s
@@ -172,6 +197,18 @@ class Client:
     def close(self):
         """Drop the buffer and the TLS context (the app closes its client after a fetch)."""
         self._buf = self._ctx = None
+
+    def _left_s(self, where):
+        """Seconds left of total_s (None: no bound); Timeout once it has passed."""
+        if self.total_s is None:
+            return None
+        if self._t0_ms is None:
+            self._t0_ms = ticks_ms()
+        left = self.total_s - ticks_diff(ticks_ms(), self._t0_ms) / 1000
+        if left <= 0:
+            raise Timeout(errno.ETIMEDOUT, "%s: over the total time-out of %s s"
+                          % (where, self.total_s))
+        return left
 
     def get(self, url, **kw):
         return self.request("GET", url, **kw)
@@ -212,8 +249,10 @@ class Client:
         lines = ["%s %s HTTP/1.1" % (method, path)]
         for k, v in (headers.items() if isinstance(headers, dict) else headers or ()):
             v = str(v)
-            if "\r" in v or "\n" in v or "\r" in k or "\n" in k:
-                raise ValueError("CR/LF in header %s" % k)
+            _check_text(k, "header name")
+            for c in v:
+                if (c < " " and c != "\t") or c == "\x7f":
+                    raise ProtocolError("control character in header %s" % k)
             have[k.lower()] = 1
             lines.append("%s: %s" % (k, v))
         if auth and "authorization" not in have:
@@ -223,6 +262,9 @@ class Client:
                 cred = ("%s:%s" % (auth[1], auth[2])).encode()
                 v = "Basic " + binascii.b2a_base64(cred).decode().strip()
             elif auth[0] == "bearer":
+                if not auth[1]:
+                    raise ProtocolError("empty bearer token")
+                _check_text(auth[1], "bearer token")
                 v = "Bearer " + auth[1]
             else:
                 raise ValueError("auth must be ('basic', user, password) or ('bearer', token)")
@@ -242,8 +284,10 @@ class Client:
         scheme, host, port, path = split_url(url)
         where = "%s:%d" % (host, port)
         head = self._head(method, scheme, host, port, path, headers, auth, body, ctype)
+        left = self._left_s("connect " + where)
         try:
-            sock = self.open_socket(host, port, self.timeout_s)
+            sock = self.open_socket(host, port, self.timeout_s if left is None
+                                    else min(self.timeout_s, left))
         except Exception as e:  # noqa: BLE001 - OSError, or ValueError from a bad name
             raise _net_error(e, "connect " + where)
         tls = scheme == "https"
@@ -269,6 +313,36 @@ class Client:
             sock.close()
             self._buf = buf
             raise
+
+def _poller(sock):
+    """A poll object for `sock`, now non-blocking; None where that is not possible."""
+    try:
+        import select
+
+        sock.setblocking(False)
+        p = select.poll()
+        p.register(sock, select.POLLIN)
+        return p
+    except (ImportError, AttributeError, OSError, TypeError, ValueError):
+        try:
+            sock.setblocking(True)
+        except (AttributeError, OSError):
+            pass
+        return None
+
+
+def _chunked(te):
+    """True for Transfer-Encoding: chunked; ProtocolError for any other coding (gzip,
+    "gzip, chunked": the body would come out still compressed)."""
+    if te is None:
+        return False
+    v = te.strip().lower()
+    if v == "chunked":
+        return True
+    if v in ("", "identity"):
+        return False
+    raise ProtocolError("unsupported Transfer-Encoding %r" % te)
+
 
 def _is_tls(e):
     from firmware.http.tls import is_tls
@@ -301,7 +375,15 @@ class Response:
     def __init__(self, client, sock, buf, method, url, where, tls):
         self._client = client
         self._sock = sock
-        self._rd = getattr(sock, "recv_into", None) or sock.readinto
+        self._short = False  # the socket's time-out was cut to the rest of total_s
+        self._rd = getattr(sock, "recv_into", None)
+        self._poll = None
+        if self._rd is None:
+            # MicroPython: a blocking readinto() returns only once the buffer is full, so a
+            # peer sending a byte a second holds it for as long as it likes. Read without
+            # blocking and wait in poll(), which honours the time-outs.
+            self._rd = sock.readinto
+            self._poll = _poller(sock)
         self._buf = buf
         self._mv = memoryview(buf)
         self._pos = self._end = 0
@@ -324,8 +406,24 @@ class Response:
 
     # -- the socket, through the one buffer -------------------------------------------------
     def _recv(self, mv):
+        c = self._client
+        left = c._left_s("read from " + self._where)
+        wait = c.timeout_s if left is None or left > c.timeout_s else left
         try:
-            n = self._rd(mv)
+            if self._poll is not None:
+                n = self._rd(mv)  # None: nothing there yet
+                t0, ms = ticks_ms(), int(wait * 1000)
+                while n is None:
+                    rest = ms - ticks_diff(ticks_ms(), t0)
+                    if rest <= 0:
+                        break
+                    self._poll.poll(rest)
+                    n = self._rd(mv)
+            else:
+                if wait != c.timeout_s or self._short:
+                    self._short = True  # the last reads may wait only for what is left
+                    self._sock.settimeout(wait)
+                n = self._rd(mv)
         except Exception as e:  # noqa: BLE001
             raise _net_error(e, "read from " + self._where,
                              self._tls and (not self._got_any or _is_tls(e)))
@@ -360,6 +458,7 @@ class Response:
             self._end += n
 
     def _begin(self):
+        info = 0
         while True:
             try:
                 line = self._line()
@@ -377,6 +476,10 @@ class Response:
             self._headers()
             if not (100 <= self.status < 200):
                 break
+            info += 1
+            if info > _MAX_INFO:
+                raise ProtocolError("more than %d 1xx answers from %s" % (_MAX_INFO,
+                                                                          self._where))
             self.headers = {}
         h = self.headers
         if "retry-after" in h:
@@ -387,14 +490,15 @@ class Response:
             self._excerpt = bytearray()
         if self.method == "HEAD" or self.status in (204, 304):
             self._done = True
-        elif "chunked" in h.get("transfer-encoding", "").lower():
+        elif _chunked(h.get("transfer-encoding")):
             self._mode = 1
         elif "content-length" in h:
             v = h["content-length"].strip()
-            if not v.isdigit():
+            if not is_digits(v):
                 raise ProtocolError("bad Content-Length %r" % v)
             self._left = int(v)
-            if self._left > self._client.max_body:
+            # an error's body is read only for its excerpt: its status and Retry-After count
+            if self._left > self._client.max_body and self.status < 400:
                 raise BodyTooLarge("body of %d bytes > max_body %d" % (self._left,
                                                                          self._client.max_body))
             self._done = self._left == 0
@@ -408,23 +512,33 @@ class Response:
         elif enc not in ("identity", "") and not self._done:
             raise ProtocolError("unsupported Content-Encoding %r" % enc)
 
+    def _head_lines(self, what):
+        """The lines of a head (or of the trailers) up to the empty line, None for an
+        over-long one (skipped); bounded in count and bytes, whatever they hold."""
+        lines = size = 0
+        while True:
+            line = self._line()
+            if line is not None and not line:
+                return
+            lines += 1
+            size += len(self._buf) if line is None else len(line) + 2
+            if lines > _MAX_LINES or size > _MAX_HEAD:
+                raise ProtocolError("%s lines from %s: more than %d lines or %d bytes"
+                                    % (what, self._where, _MAX_LINES, _MAX_HEAD))
+            yield line
+
     def _headers(self):
         h = self.headers
         last = None
-        while True:
-            line = self._line()
+        for line in self._head_lines("header"):
             if line is None:
                 continue  # an over-long header line: not one we use
-            if not line:
-                return
             if line[0] in b" \t" and last:
                 h[last] += " " + _text(line.strip())
                 continue
             name, sep, value = line.partition(b":")
             if not sep or not name or name != name.strip():
                 raise ProtocolError("malformed header line from %s: %r" % (self._where, line))
-            if len(h) >= _MAX_HEADERS:
-                raise ProtocolError("more than %d headers" % _MAX_HEADERS)
             last = _text(name).lower()
             v = _text(value.strip())
             h[last] = (h[last] + ", " + v) if last in h else v
@@ -475,9 +589,11 @@ class Response:
                     raise ProtocolError("bad chunk size %r" % line)
             if not size:
                 raise ProtocolError("empty chunk size line")
+            if len(size) > 8:
+                raise BodyTooLarge("chunk of %s bytes" % _text(size))
             n = int(size, 16)
             if n == 0:
-                while self._line():  # trailers up to the empty line
+                for _ in self._head_lines("trailer"):  # up to the empty line, bounded
                     pass
                 self._done = True
             self._left = n

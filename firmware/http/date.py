@@ -12,6 +12,11 @@ def _http_date(s):
         hh, mm, ss = p[4].split(":")
         if len(p) != 6 or m < 0 or m % 3 or len(p[2]) != 3:
             return None
+        from firmware.http.client import is_digits
+
+        for x in (p[1], p[3], hh, mm, ss):
+            if not is_digits(x) or len(x) > 4:
+                return None
         m //= 3
         from firmware.clock.iso import days_from_civil
 
@@ -27,7 +32,9 @@ def retry_after(headers):
     v = (headers.get("retry-after") or "").strip()
     if not v:
         return None
-    if v.isdigit():
+    from firmware.http.client import is_digits  # ASCII only, on both runtimes
+
+    if is_digits(v):
         return int(v)
     t, now = _http_date(v), _http_date(headers.get("date"))
     if t is None or now is None:

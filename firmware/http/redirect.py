@@ -1,6 +1,6 @@
 """Redirects for firmware/http/client.py, imported on the first 3xx answer: resolving Location and
 deciding the next hop (303, and 301/302 after a POST, become a GET; Authorization is dropped
-when the host changes)."""
+when the scheme, host or port changes)."""
 
 from firmware.http.client import ProtocolError, TooManyRedirects, split_url
 
@@ -29,9 +29,9 @@ def follow(resp, method, url, auth, body, hops, max_redirects):
         raise ProtocolError("HTTP %d redirect without Location" % st)
     if hops > max_redirects:
         raise TooManyRedirects("more than %d redirects (last to %s)" % (max_redirects, loc))
-    new = join_url(url, loc)
-    if split_url(new)[1:3] != split_url(url)[1:3]:
-        auth = None
+    new = join_url(url, loc)  # split_url refuses CR, LF, NUL, spaces: nothing reaches a request
+    if split_url(new)[:3] != split_url(url)[:3]:
+        auth = None  # another host or port, or https -> http: the credentials stay behind
     if st == 303 or (st in (301, 302) and method == "POST"):
         method, body = "GET", None
     return method, new, auth, body
