@@ -652,7 +652,7 @@ def test_policy_from_config_defaults_and_errors():
     p = Policy.from_config({})
     assert (p.mode, p.need_s, p.period, p.safe_on) == ("cheapest", 4 * H, "day", False)
     names = [f.name for f in planner.CONFIG]
-    assert all(n.startswith("policy.") for n in names)
+    assert all(n.startswith(("policy.", "price.")) for n in names)  # price.*: plan/retail.py
     assert "policy.hours" in names and "policy.mode" in names
     raises(ConfigError, Policy.from_config, {"policy.mode": "magic"})
     raises(ConfigError, Policy.from_config, {"policy.forced_on": "25:00-26:00"})

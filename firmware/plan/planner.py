@@ -298,13 +298,19 @@ def _choose_cheapest(c, ps, pe, pieces, note):
             r = "all known prices for %s%s" % (what, run_note)
         else:
             r = "%s cheapest of %s%s" % (_ord(rank), what, run_note)
-        chosen.append((s, e, r))
+        chosen.append((s, e, _priced(c, s, r)))
     off_reason = "not in cheapest %s%s" % (what, run_note)
     if c.pol.mode == "cheapest" and c.pol.period == "day":
         off_reason = "not in cheapest of %s%s" % (what, run_note)
     if done and not need:
         off_reason = "%s done%s" % (what, note)
     return chosen, off_reason
+
+
+def _priced(c, t, reason):
+    """The reason, with the retail price at t and its parts when the plan ranks by it."""
+    p = c.spot.price_at(t) if c.pol.retail is not None else None
+    return reason if p is None else "%s: %s" % (reason, c.pol.retail.explain(p, t, c.zone))
 
 
 def _choose_block(c, ps, pe, pieces, note):
@@ -460,6 +466,9 @@ def plan(schedule, policy, now_s, state, zone=None, rate_plan=None):
         why = "clock not valid" if not state.clock_valid else "clock not trusted"
         return Plan([(now_s, now_s + 3600, pol.safe_on,
                       "%s: safe state %s" % (why, word(pol.safe_on)))], pol.safe_on)
+    spot = schedule  # the energy prices; with price.* set the plan ranks by the retail price
+    if pol.retail is not None and len(schedule):
+        schedule = pol.retail.apply(schedule, zone)
     real = None
     sch = schedule
     if rate_plan is not None and len(rate_plan) and not pol.backup:
@@ -473,6 +482,9 @@ def plan(schedule, policy, now_s, state, zone=None, rate_plan=None):
         if state.block_start_s is not None and state.block_start_s <= now_s:
             started = (state.block_start_s, state.block_end_s)
     c = _Ctx(pol, zone, now_s, sch, real, started, state)
+    c.spot = spot
+    if pol.retail is not None:
+        c.r_above, c.r_below = "retail " + c.r_above, "retail " + c.r_below
     end = zone.next_day_start(now_s)
     if c.last_price_end is not None and c.last_price_end > end:
         end = c.last_price_end

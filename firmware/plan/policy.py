@@ -6,6 +6,7 @@ last rung of the planner's fallback ladder.
 
 from ..config import ConfigError, Field, parse_price
 from ..prices.schedule import price_u
+from . import retail
 from .windows import parse_hm, parse_windows
 
 _PRICE = "a price per kWh like 0.25, or empty for no limit"
@@ -84,10 +85,12 @@ CONFIG = (
           rule=_energy_rule, rule_text="policy.load_kw times the hours policy.hours may take"),
     Field("policy.load_kw", "number", 0, lo=0, hi=100, unit="kW", help="power of the load"),
     Field("policy.on_below", "text", "", hi=16,
-          help="always on at or below this price (currency/kWh); empty = no limit",
+          help="always on at or below this price (currency/kWh; the retail price when "
+               "price.* are set); empty = no limit",
           parse=parse_price, expect=_PRICE),
     Field("policy.off_above", "text", "", hi=16,
-          help="never on above this price (currency/kWh); empty = no limit",
+          help="never on above this price (currency/kWh; the retail price when price.* are "
+               "set); empty = no limit",
           parse=parse_price, expect=_PRICE),
     Field("policy.relative", "dropdown", "none", choices=RELATIVE,
           help="also on below the period mean, or at or below policy.percentile"),
@@ -104,7 +107,7 @@ CONFIG = (
     Field("policy.backup_hours", "text", "", hi=64,
           help="local windows on when no price is known, e.g. 01:00-05:00",
           parse=lambda v: parse_windows(v, "policy.backup_hours"), expect=_WINDOWS),
-)
+) + retail.CONFIG  # price.*: the retail price the planner ranks by (plan/retail.py)
 
 _FIELDS = {}
 for _f in CONFIG:
@@ -132,6 +135,7 @@ class Policy:
         self.forced_off = []
         self.backup = []
         self.safe_on = False
+        self.retail = None  # retail.Model: rank by the retail price (None: the energy price)
 
     @staticmethod
     def from_config(cfg=None):
@@ -177,4 +181,5 @@ class Policy:
         p.backup = parse_windows(get("policy.backup_hours"), "policy.backup_hours")
         safe = cfg.get("safe_state", "off")
         p.safe_on = safe is True or safe == "on" or safe == 1
+        p.retail = retail.from_config(cfg)
         return p
