@@ -20,7 +20,7 @@ Nothing here uses threads or datetime: MicroPython's unix port runs it unchanged
 
 import socket
 
-from firmware.hal.contract import tcp_connect
+from firmware.hal.contract import open_stream, tcp_connect
 
 EPOCH_2000 = 946684800  # what an ESP32 RTC reads after a cold boot (its epoch is 2000)
 MIN_WALL_TIMEOUT_S = 1.0
@@ -116,6 +116,12 @@ class _Net:
 
     def connect(self, ssid, password, timeout_s):
         return self.up()
+
+    async def open_stream(self, host, port, ssl_ctx=None, server_hostname=None):
+        """A real connection to host:port (the broker of --mqtt), unless Wi-Fi is down."""
+        if not self.up():
+            raise OSError(113, "EHOSTUNREACH (simulated Wi-Fi outage)")
+        return await open_stream(host, port, ssl_ctx, server_hostname)
 
     def open(self, host, port, timeout_s):
         h = self._hal

@@ -10,7 +10,7 @@ the order of "relay set" and "network used".
 
 import socket
 
-from firmware.hal.contract import tcp_connect
+from firmware.hal.contract import open_stream, tcp_connect
 
 
 class FakeClock:
@@ -112,6 +112,13 @@ class FakeNet:
         if ip != "127.0.0.1":
             raise OSError(113, "tests only talk to 127.0.0.1")
         return tcp_connect(socket, ip, port, timeout_s)
+
+    async def open_stream(self, host, port, ssl_ctx=None, server_hostname=None):
+        self.opens += 1
+        self.hal.calls.append(("open", self.hal.clock.t, host, port))
+        if not self.is_up:
+            raise OSError(113, "network down")
+        return await open_stream(host, port, ssl_ctx, server_hostname)
 
 
 class FakeWdt:

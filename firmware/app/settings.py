@@ -6,6 +6,7 @@ sources in use.
 from .. import config
 from ..clock.tz import Zone
 from ..config import Field
+from ..mqtt.settings import CONFIG as _MQTT_CONFIG
 from ..plan import planner
 from ..plan.windows import parse_hm
 from ..providers import SOURCES
@@ -47,7 +48,7 @@ CONFIG = (
     Field("web.port", "number", 80, lo=1, hi=65535, integer=True, help="TCP port of the page"),
     Field("web.password", "secret", "", hi=64,
           help="needed for every change from the page; also for reading when set"),
-) + _FETCH_CONFIG
+) + _FETCH_CONFIG + _MQTT_CONFIG
 
 
 def settings_fields(hal=None, sources=SOURCES):

@@ -21,6 +21,10 @@ hal.net
     open(host, port, timeout_s) -> socket
                               a connected, blocking TCP socket with a timeout set; `http` wraps
                               it in TLS itself. The simulator may map host names to 127.0.0.1.
+    async open_stream(host, port, ssl_ctx, server_hostname) -> (reader, writer)
+                              asyncio streams for a long-lived link (MQTT), TLS when ssl_ctx
+                              is given; never blocks the event loop (open_stream below)
+    rssi() -> int             optional: Wi-Fi signal strength in dBm
 hal.wdt
     feed()                    the app feeds it while healthy
 hal.root                      str: directory for config.json, the cache and the log on flash
@@ -46,3 +50,14 @@ def tcp_connect(socket_module, host, port, timeout_s):
         s.close()
         raise
     return s
+
+
+async def open_stream(host, port, ssl_ctx=None, server_hostname=None):
+    """asyncio (reader, writer) to host:port, in TLS with ssl_ctx (both runtimes, both HALs).
+    MicroPython reports a refused connection at the first read or write, not here."""
+    import asyncio
+
+    if ssl_ctx is None:
+        return await asyncio.open_connection(host, port)
+    return await asyncio.open_connection(host, port, ssl=ssl_ctx,
+                                         server_hostname=server_hostname)

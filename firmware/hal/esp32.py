@@ -35,7 +35,7 @@ import ntptime
 
 from ..clock.iso import CLOCK_SET_AFTER_S, days_from_civil
 from ..config import Field
-from .contract import tcp_connect
+from .contract import open_stream, tcp_connect
 
 CONFIG = (
     Field("relay.pin", "number", 26, lo=0, hi=48, integer=True, help="relay GPIO"),
@@ -225,6 +225,12 @@ class Net:
 
     def open(self, host, port, timeout_s):
         return tcp_connect(socket, host, port, timeout_s)
+
+    async def open_stream(self, host, port, ssl_ctx=None, server_hostname=None):
+        return await open_stream(host, port, ssl_ctx, server_hostname)
+
+    def rssi(self):
+        return self._nic().status("rssi")
 
 
 class Wdt:
