@@ -852,3 +852,33 @@ def test_a_merge_that_runs_out_of_heap_releases_the_plan_or_keeps_the_old_schedu
         assert app.last_fetch["msg"].startswith("merging MemoryError"), app.last_fetch
         assert app.plan is not None and hal.relay.level == app.plan.at(hal.clock.t)[0]
         assert app.next_fetch_s > hal.clock.t  # backed off
+
+
+# -- a fleet coming back from one power cut -------------------------------------------------------
+def test_a_street_restarting_together_spreads_its_catch_up_fetches():
+    # 40 plugs with the same stale cache boot in the same second, with the RTC kept or lost
+    # (then NTP brings the time back): each takes its first fetch at its own offset inside
+    # fetch.spread_s, not all at once; a first boot without a cache still fetches at once.
+    for rtc_kept in (True, False):
+        firsts = []
+        for k in range(40):
+            with TmpDir("street") as root:
+                cache(root, prices(T0 - 2 * 86400, 48), T0 - 2 * 86400)  # tomorrow is missing
+                hal = FakeHal(root, t=T0 + 5 * HOUR if rtc_kept else 946684800, valid=rtc_kept)
+                hal.clock.sync_to = None if rtc_kept else T0 + 5 * HOUR
+                hal.device_id = b"street-plug-%d" % k
+                prov = FakeProvider(default=lambda now: prices(T0, 48), hal=hal)
+                app = App(hal, cfg(fetch__seed=0), provider=prov)
+                run_steps(app, hal, T0 + 5 * HOUR + 3600)
+                assert prov.calls, "every plug fetched within the hour"
+                firsts.append(prov.calls[0] - (T0 + 5 * HOUR))
+        assert all(0 <= d < 900 for d in firsts), firsts
+        by_minute = {}
+        for d in firsts:
+            by_minute[d // 60] = by_minute.get(d // 60, 0) + 1
+        assert max(by_minute.values()) <= 8 and len(by_minute) >= 10, by_minute
+    with TmpDir("street") as root:  # installed today: nothing to wait for
+        hal = FakeHal(root, t=T0 + 5 * HOUR)
+        prov = FakeProvider(default=lambda now: prices(T0, 48), hal=hal)
+        App(hal, cfg(fetch__seed=0), provider=prov).step()
+        assert prov.calls == [T0 + 5 * HOUR]

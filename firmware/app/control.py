@@ -123,6 +123,9 @@ class App:
         self._started_ms = ticks_ms()
         self._last_now = 0
         self._saved_run = None
+        # A restart with a cache: True until the clock is trusted, then the UTC second of
+        # this device's first fetch (an overdue one is spread over fetch.spread_s); False.
+        self._catch_up = False
         self.net = NetLoop(self)
         self.savings = None  # energy, cost and savings per local day (prices/savings.py)
         self._meter_at = None  # (t_s, kWh) of the last meter reading for the savings
@@ -222,6 +225,7 @@ class App:
         self.store = Store(hal.root, log=self.log)
         self.schedule, extras = self.store.load()
         self.provider_state = dict(extras or {})
+        self._catch_up = self.schedule is not None and bool(self.schedule.fetched_s)
         if self.store.last_error:
             self.log.warn("cache", "not used: %s" % self.store.last_error)
         self.state = AppState()
@@ -255,7 +259,15 @@ class App:
         refresh = getattr(self.provider, "refresh_s", None)  # a source's own poll period
         if refresh is not None:
             self.cadence.refresh_s = refresh(self.cfg, self.provider_state)
-        self.next_fetch_s = self.cadence.next_due(self.zone, now, last, end)
+        due = self.cadence.next_due(self.zone, now, last, end)
+        if self._catch_up is True and self.clock_trusted:  # the first trusted retime after a
+            self._catch_up = self.cadence.catch_up(now, due)  # restart: this device's moment
+        if self._catch_up and self._catch_up is not True:
+            if now >= self._catch_up:
+                self._catch_up = False  # reached: the cadence alone from here on
+            elif due < self._catch_up:
+                due = self._catch_up
+        self.next_fetch_s = due
 
     # -- the loop --------------------------------------------------------------------------
     def step(self):
@@ -378,6 +390,8 @@ class App:
             self._dirty = True
         self.clock_trusted = ok
         self.state.clock_valid = ok
+        if ok and self._catch_up is True and self.booted:  # NTP after a restart
+            self._retime_fetch(now)
 
     def _count(self, now):
         """Measure the load's on-time up to now (before the relay state changes) and feed a
