@@ -193,7 +193,9 @@ class App:
                 self.fallbacks.append(providers.get(name))
             except (ImportError, ValueError) as e:
                 self.log.error("config", "fallback %s: %s" % (name, exc_text(e)))
-        rng = Rng(seed_from(cfg["fetch.seed"], getattr(self.hal, "device_id", None)))
+        seed = seed_from(cfg["fetch.seed"], getattr(self.hal, "device_id", None))
+        self.policy.spread_class = planner.spread_class(seed)
+        rng = Rng(seed)
         self.cadence = Cadence(cfg, publish_min(self.provider, cfg), rng)
         if self.savings is not None:
             self.savings.zone = self.zone

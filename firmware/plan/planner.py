@@ -293,9 +293,14 @@ def _choose_cheapest(c, ps, pe, pieces, note):
         run_note = " (%s run%s)" % (_dur(done), ", " + note[2:-1] if note else "")
     short = known_left < need
     chosen = []
-    for s, e, rank in cheapest(left, need):
+    sel = cheapest(_spread(c, left), need)
+    exact = cheapest(left, need) if c.pol.spread_u and not short else sel
+    for s, e, rank in sel:
         if short:
             r = "all known prices for %s%s" % (what, run_note)
+        elif exact is not sel and not _inside(s, e, exact):
+            r = "spread: within %s of the cheapest of %s%s" % (
+                format_price(c.pol.spread_u), what, run_note)
         else:
             r = "%s cheapest of %s%s" % (_ord(rank), what, run_note)
         chosen.append((s, e, _priced(c, s, r)))
@@ -305,6 +310,47 @@ def _choose_cheapest(c, ps, pe, pieces, note):
     if done and not need:
         off_reason = "%s done%s" % (what, note)
     return chosen, off_reason
+
+
+# -- spreading a fleet -----------------------------------------------------------------------
+# With policy.spread, each interval's ranking price is raised by a draw in [0, spread) fixed by
+# the device's class and the interval's start. The choice on those prices costs at most
+# `spread` per kWh more than the exact optimum (each price is raised by less than spread, so
+# the chosen set's true cost <= its raised cost <= the optimum's raised cost < the optimum's
+# cost + spread x time), while plugs of different classes pick different hours among those
+# within the tolerance: a fleet does not build a new peak at the cheapest hour. Devices of one
+# class decide alike (host_sim.fleet groups them by it).
+SPREAD_CLASSES = 64
+
+
+def spread_class(seed):
+    """The spreading class of a device seed (jitter.seed_from)."""
+    return int(seed) % SPREAD_CLASSES
+
+
+def _draw(cls, t_s):
+    # an integer hash of (class, minute) in [0, 1024): identical on both runtimes
+    x = (t_s // 60 * 2654435761 + (cls + 1) * 40503) & 0xFFFFFFFF
+    x ^= x >> 15
+    x = (x * 2246822519) & 0xFFFFFFFF
+    x ^= x >> 13
+    return x & 1023
+
+
+def _spread(c, pieces):
+    tol = c.pol.spread_u
+    if not tol or not pieces:
+        return pieces
+    sch, cls = c.sch, c.pol.spread_class
+    out = []
+    for s, e, p in pieces:
+        t0 = sch.base_s + sch.starts[sch.index_at(s)]  # the interval's own start: a re-plan
+        out.append((s, e, p + _draw(cls, t0) * tol // 1024))  # that cuts it draws the same
+    return out
+
+
+def _inside(s, e, sel):
+    return any(a <= s and e <= b for a, b, _r in sel)
 
 
 def _priced(c, t, reason):
@@ -319,9 +365,12 @@ def _choose_block(c, ps, pe, pieces, note):
     if c.started is not None and c.started[0] < pe and c.started[1] > ps:
         blk = c.started
     elif block_s > 0:
-        got = cheapest_block(pieces, block_s)
+        got = cheapest_block(_spread(c, pieces), block_s)
         if got is not None:
             blk = (got[0], got[1])
+            if c.pol.spread_u and cheapest_block(pieces, block_s)[0] != blk[0]:
+                note = " (spread: within %s of the cheapest)%s" % (
+                    format_price(c.pol.spread_u), note)
     if blk is None:
         if block_s <= 0:
             return [], "block length 0: nothing to run"
