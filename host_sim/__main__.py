@@ -145,6 +145,9 @@ def build_parser():
     g.add_argument("--progress", action="store_true",
                    help="progress bar on stderr even when it is not a terminal")
     g.add_argument("--log", action="store_true", help="every firmware log line in the timeline")
+    g.add_argument("--serve", type=int, nargs="?", const=8080, metavar="PORT",
+                   help="serve the simulated plug's web page on 127.0.0.1:PORT (default 8080) "
+                        "while the run goes by at --time-scale (e.g. 0.001: a day in 86 s)")
     g.add_argument("--time-scale", type=float, default=d.time_scale,
                    help="wall seconds per simulated second for socket time-outs and --slow "
                         "(default: %(default)s)")
@@ -371,6 +374,10 @@ def main(argv=None):
         t0, t1 = run_span(o, series, zone)
         check_days(o, series, zone, t0, t1)
         add_faults(o, args, t0, t1, zone)
+        if args.serve is not None:
+            from .serve import serve
+
+            return serve(o, args.serve)
         if args.sweep:
             from .report import sweep_table
 
