@@ -9,9 +9,13 @@ in the way of switching (mixed into app.App; see app.py for the whole loop).
   store writes only on change) and the plan is redone. A provider that withdraws prices it
   gave before (OpenADR: cancelled or removed events) lists their spans in its state under
   "<source>.removed"; they are cleared from the cache before the merge (clear_spans), so
-  prices of a cancelled event do not stay in use. Any exception from the HTTP client or
-  the provider is a failed fetch: logged, backed off (honouring Retry-After), and the last
-  good schedule stays in use.
+  prices of a cancelled event do not stay in use. Any exception from the HTTP client, the
+  provider, its parse or the merge is a failed fetch: logged once with its type, backed off
+  (honouring Retry-After), the cache byte-identical and the last good schedule in use; what
+  a provider dropped from an answer ("<source>.warning" in its state) is logged once.
+- A fetch ends within fetch_bound_s(cfg) = min(FETCH_BOUND_FACTOR x fetch.timeout_s,
+  fetch.budget_s) however slowly a server sends (http Client total_s), so the switch it waits
+  for is never late; the watchdog is fed right before and right after it.
 - None of this starts when a relay change is due within fetch.budget_s: the step returns
   that change as its wake time and the network work runs right after the switch.
 """
@@ -22,6 +26,7 @@ from ..clock.iso import format_iso
 from ..compat import exc_text
 from ..plan.planner import period_at
 from ..prices.schedule import NO_PRICE, Schedule
+from ..providers import needs_network
 
 KEEP_HISTORY_S = 86400  # prices older than a day before local midnight are dropped
 MAX_SLEEP_S = 3600  # longest wait between steps (the HAL also bounds and re-checks its waits)
@@ -29,6 +34,12 @@ MAX_SLEEP_S = 3600  # longest wait between steps (the HAL also bounds and re-che
 # quarter hour (UTC multiples: usually a price boundary anyway) so that the count on flash
 # (run.json) is at most this old when the power goes: a cut loses at most this much on-time.
 RUN_CHECKPOINT_S = 900
+FETCH_BOUND_FACTOR = 4  # connect, TLS, head and body of one answer, each up to fetch.timeout_s
+
+
+def fetch_bound_s(cfg):
+    """The longest a fetch may take (seconds): within the budget kept free before a switch."""
+    return min(FETCH_BOUND_FACTOR * cfg["fetch.timeout_s"], cfg["fetch.budget_s"])
 
 
 def clear_spans(sched, spans):
@@ -77,7 +88,7 @@ class NetLoop:
     def network(self, now):
         app = self.app
         hal, cfg = app.hal, app.cfg
-        needs_net = app.provider is None or getattr(app.provider, "NEEDS_NETWORK", True)
+        needs_net = app.provider is None or needs_network(app.provider, cfg)
         if self.switch_soon(now):
             self.deferred = True
             return
@@ -137,27 +148,33 @@ class NetLoop:
             return False
         client = None
         app.fetches += 1
+        hal.wdt.feed()  # the fetch may take up to fetch_bound_s
         try:
-            if getattr(app.provider, "NEEDS_NETWORK", True):
+            if needs_network(app.provider, cfg):
                 from ..http import client as http  # not needed until the first fetch
 
                 client = http.Client(hal.net.open, ca_file=cfg["tls.ca_file"] or None,
                                      verify=cfg["tls.verify"], timeout_s=cfg["fetch.timeout_s"],
-                                     log=app.log)
+                                     log=app.log, total_s=fetch_bound_s(cfg))
             new = app.provider.fetch(client, cfg, now, app.provider_state)
             if new is None or not len(new):
                 raise ValueError("no prices in the answer")
         except Exception as e:  # the supervisor: any fetch failure is a state, not an exit
             return self._failed(e)
         finally:
+            hal.wdt.feed()
             close = getattr(client, "close", None)
             if close is not None:
                 close()
+        note = app.provider_state.pop(cfg["source"] + ".warning", None)
+        if note:
+            app.log.warn("fetch", str(note))
         t = hal.clock.now_s()
         before = app.schedule
         try:
             merged = self._merged(new, t)
-        except MemoryError as e:  # the old and the new schedule did not fit together
+        except Exception as e:  # noqa: BLE001 - MemoryError (the old and the new schedule did
+            # not fit together), or an answer the merge cannot take: a failed fetch, cache kept
             new = None  # let the answer go before _failed collects
             return self._failed(e, "merging", before)
         app.cadence.succeeded()
@@ -166,7 +183,7 @@ class NetLoop:
         gc.collect()
         try:
             wrote = app.store.save(merged, app._extras())
-        except (OSError, ValueError) as e:
+        except Exception as e:  # noqa: BLE001 - OSError, ValueError, struct.error: not saved
             wrote = False
             app.log.error("cache", "not saved: %s" % exc_text(e))
         if changed:
@@ -251,7 +268,7 @@ class NetLoop:
         if self.deferred:  # network work waits for the switch at until_s
             return wake if wake > now else now + 1
         hal = app.hal
-        needs_net = app.provider is not None and getattr(app.provider, "NEEDS_NETWORK", True)
+        needs_net = app.provider is not None and needs_network(app.provider, app.cfg)
         net_ok = hal.net.up() or not needs_net
         if app.provider is not None and app.clock_trusted and net_ok and \
                 app.next_fetch_s < wake:

@@ -7,6 +7,11 @@ e.g. 0.0714 USD/kWh -> 71400. Integers keep decisions identical on CPython and o
 whose floats are single precision.
 
 Per interval: starts array('i') 4 B + prices array('i') 4 B + name index 1 B + flags 1 B = 10 B.
+
+What the arrays hold is checked on the way in, identically on both runtimes (MicroPython's
+array('i') would wrap silently where CPython raises): add() refuses a price outside
+±PRICE_MAX_U (so no real price is NO_PRICE) and an interval ending more than MAX_SPAN_S after
+the schedule's start, with ValueError; price_u() refuses out-of-range prices and non-ASCII digits.
 """
 
 from array import array
@@ -14,6 +19,8 @@ from array import array
 from ..compat import const
 
 NO_PRICE = const(-0x40000000)  # smallest 31-bit small int; real prices stay above -1073/kWh
+PRICE_MAX_U = const(999999999)  # |price| <= 999.999999 per unit: far from NO_PRICE and int32
+MAX_SPAN_S = 0x7FFFFFFF  # the latest end, after base_s, an array('i') offset can hold
 NO_NAME = const(255)
 FLAG_FORECAST = const(1)  # a preliminary price that a later fetch should replace
 _MAX_NAMES = const(250)
@@ -35,16 +42,30 @@ def price_u(text_or_number):
         if "e" in s or "E" in s:
             return price_u(float(text_or_number))
         whole, _, frac = s.partition(".")
-        if not (whole or frac) or not (whole + frac).isdigit():
+        if not (whole or frac) or not _digits(whole + frac):
             raise ValueError("bad price %r" % (text_or_number,))
         v = int(whole or "0") * U_PER_UNIT + int((frac + "000000")[:6])
         if len(frac) > 6 and frac[6] >= "5":
             v += 1
-        return -v if neg else v
+        return _in_range(-v if neg else v, text_or_number)
     if isinstance(text_or_number, bool) or not isinstance(text_or_number, (int, float)):
         raise ValueError("bad price %r" % (text_or_number,))
     x = text_or_number * U_PER_UNIT
-    return int(x + 0.5) if x >= 0 else -int(-x + 0.5)
+    if not -PRICE_MAX_U - 1 < x < PRICE_MAX_U + 1:  # also inf and nan, before int() raises
+        raise ValueError("price %r out of range (at most 999.999999 per unit)"
+                         % (text_or_number,))
+    return _in_range(int(x + 0.5) if x >= 0 else -int(-x + 0.5), text_or_number)
+
+
+def _in_range(v, given):
+    if not -PRICE_MAX_U <= v <= PRICE_MAX_U:
+        raise ValueError("price %r out of range (at most 999.999999 per unit)" % (given,))
+    return v
+
+
+def _digits(s):
+    # ASCII only: CPython's str.isdigit() also takes other scripts' digits, MicroPython's not
+    return all("0" <= c <= "9" for c in s)
 
 
 def format_price(pu, decimals=4):
@@ -121,10 +142,16 @@ class Schedule:
 
     def add(self, start_s, end_s, price, name=None, flags=0):
         """Append [start_s, end_s) at `price` (micro-units). Records must come in time order;
-        a gap before start_s becomes a NO_PRICE interval. Overlap raises ValueError."""
+        a gap before start_s becomes a NO_PRICE interval. Overlap, a price outside
+        ±PRICE_MAX_U or an end beyond MAX_SPAN_S after the start raise ValueError (nothing
+        is added)."""
         if end_s <= start_s:
             raise ValueError("empty or reversed interval at %d" % start_s)
+        if not isinstance(price, int) or not -PRICE_MAX_U <= price <= PRICE_MAX_U:
+            raise ValueError("price %r at %d out of range" % (price, start_s))
         n = len(self.starts)
+        if end_s - (self.base_s if n else start_s) > MAX_SPAN_S:
+            raise ValueError("interval at %d ends too far from the schedule's start" % start_s)
         if n == 0:
             self.base_s = start_s
         elif start_s < self.end_s:

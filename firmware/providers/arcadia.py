@@ -16,6 +16,12 @@ Memory: the fetch path loads only this module. CONFIG (the "arcadia.*" settings)
 arcadia_settings and the error-envelope handling in arcadia_errors, both imported on first use;
 the schedule's arrays are reserved before the request, while the heap is least fragmented.
 
+Bounds (a careless server must not crash or mislead the plug): an entry outside the horizon
+(the requested window widened by HORIZON_MARGIN_S each side; APIs write year 9999 for "open
+ended") is dropped, one reaching past it is clipped to it; at most MAX_PER_HOUR intervals per
+requested hour (+2) are kept, the rest left out. Each is said in state["arcadia.warning"], which
+the app logs. Prices outside ±999.999999/kWh are refused (ProviderError).
+
 PUBLISH_LOCAL_MIN = 17:00 local. Smart Price is computed from tariff data, so TOU prices for
 the requested window are known any time; for day-ahead dynamic tariffs (CAISO day-ahead results
 come out early afternoon Pacific and utilities publish them later in the afternoon) 17:00 is when
@@ -30,6 +36,8 @@ from . import AuthError, NoData, ProviderError
 NEEDS_NETWORK = True
 PUBLISH_LOCAL_MIN = 17 * 60
 PATH = "/rest/v1/prices/smart"
+MAX_PER_HOUR = 4  # 15-minute prices: the finest the plan and the heap are sized for
+HORIZON_MARGIN_S = 86400
 
 
 def __getattr__(name):
@@ -70,17 +78,23 @@ def _cfg(cfg, key):
 
 
 def _num(v):
-    if isinstance(v, float) and v == int(v):
+    if isinstance(v, float) and -1e15 < v < 1e15 and v == int(v):  # not inf, nan (int raises)
         v = int(v)
     return str(v)
 
 
+def _window(cfg, now_s):
+    """(from, to) of the request: from the start of the current hour (the price now is known),
+    `arcadia.hours` ahead."""
+    t0 = now_s - now_s % 3600
+    return t0, t0 + int(_cfg(cfg, "hours") or 48) * 3600
+
+
 def params(cfg, now_s):
     """The query as (name, value) pairs: the window and every setting that is set."""
-    hours = _cfg(cfg, "hours") or 48
-    t0 = now_s - now_s % 3600  # from the start of the current hour: the price now is known
+    t0, t1 = _window(cfg, now_s)
     q = [("fromDateTime", format_iso(t0, 0, False)),
-         ("toDateTime", format_iso(t0 + hours * 3600, 0, False))]
+         ("toDateTime", format_iso(t1, 0, False))]
     for key in ("masterTariffId", "zipCode", "postCode", "country", "addressString",
                 "customerClass", "endUse", "groupBy", "territoryId", "consumptionAmount",
                 "demandAmount", "pageStart", "pageCount"):
@@ -140,12 +154,21 @@ def parse(source, cfg, now_s, state, s=None):
     err = None
     codes = []
     mean = None
+    t0, t1 = _window(cfg, now_s)
+    lo, hi = t0 - HORIZON_MARGIN_S, t1 + HORIZON_MARGIN_S
+    cap = (t1 - t0) // 3600 * MAX_PER_HOUR + 2
     n_changes = 0
+    seen = [0, 0, 0, 0]  # [1] clipped to the horizon, [2] dropped (outside), [3] over cap
     try:
         for k, v in jsonstream.items(source, _PATHS):
             if k == _CHANGE:
-                _add_change(s, v, mean)
-                n_changes += 1
+                if len(s) >= cap:
+                    seen[3] += 1
+                    continue  # the rest is still parsed (strictly), not kept
+                r = _add_change(s, v, mean, lo, hi)
+                if r < 2:
+                    n_changes += 1
+                seen[r] += 1
             elif k == _STATUS:
                 status = v
             elif k >= _ECODE:
@@ -162,17 +185,23 @@ def parse(source, cfg, now_s, state, s=None):
             elif k == _DETAIL:
                 state["arcadia.detailLevel"] = _s(v)
             elif k == _MEAN:
-                mean = s.mean_u = price_u(v)
+                mean = s.mean_u = _price(v, "rateMean")
             elif k == _STD:
-                s.std_u = price_u(v)
+                s.std_u = _price(v, "rateStandardDeviation")
     except jsonstream.JSONError as e:
         raise ProviderError("arcadia: bad response: %s" % e)
     if status == "error":
         from .arcadia_errors import error
 
         raise error([tuple(c) for c in codes], 200)
+    note = _bounds_note(seen, lo, hi, cap)
     if n_changes == 0:
-        raise NoData("arcadia: no prices for this tariff/location and window")
+        raise NoData("arcadia: no prices for this tariff/location and window%s"
+                     % (" (%s)" % note if note else ""))
+    if note:
+        state["arcadia.warning"] = note
+    else:
+        state.pop("arcadia.warning", None)
     if requested is not None and s.tariff_id and s.tariff_id != _num(requested):
         note = "prices are for masterTariffId %s (requested %s)" % (s.tariff_id,
                                                                      _num(requested))
@@ -183,12 +212,38 @@ def parse(source, cfg, now_s, state, s=None):
     return s
 
 
-def _add_change(s, pc, mean_u):
+def _price(v, what):
+    try:
+        return price_u(v)
+    except ValueError as e:
+        raise ProviderError("arcadia: %s: %s" % (what, e))
+
+
+def _bounds_note(seen, lo, hi, cap):
+    """What a careless answer lost, in one line (or "")."""
+    out = []
+    if seen[2]:
+        out.append("%d price change(s) outside %s..%s dropped" % (seen[2], format_iso(lo),
+                                                                   format_iso(hi)))
+    if seen[1]:
+        out.append("%d price change(s) clipped to %s..%s" % (seen[1], format_iso(lo),
+                                                              format_iso(hi)))
+    if seen[3]:
+        out.append("answer cut at %d intervals (%d per hour asked); %d price change(s) "
+                   "left out" % (cap, MAX_PER_HOUR, seen[3]))
+    return "; ".join(out)
+
+
+def _add_change(s, pc, mean_u, lo, hi):
+    """Add one PriceChange clipped to [lo, hi); 0 added, 1 clipped, 2 dropped (outside)."""
     if not isinstance(pc, dict):
         raise ProviderError("arcadia: priceChanges entry is not an object")
     try:
         t0 = parse_iso(pc["fromDateTime"])
         t1 = parse_iso(pc["toDateTime"])
+        if t1 <= lo or t0 >= hi:
+            return 2
+        clipped = t0 < lo or t1 > hi
         amount = pc.get("rateAmount")
         if amount is not None:
             p = price_u(amount)
@@ -197,7 +252,8 @@ def _add_change(s, pc, mean_u):
         else:
             raise ProviderError("arcadia: price change at %s has no rateAmount"
                                 % pc["fromDateTime"])
-        s.add(t0, t1, p, pc.get("name"))
+        s.add(max(t0, lo), min(t1, hi), p, pc.get("name"))
+        return 1 if clipped else 0
     except KeyError as e:
         raise ProviderError("arcadia: price change without %s" % e)
     except TimeFormatError as e:
