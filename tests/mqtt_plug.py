@@ -1,14 +1,15 @@
 # A plug with the MQTT service, as a process (CPython or the MicroPython unix port), for
 # tests/test_mqtt_ha.py and tests/bench_mqtt.py:
 #     mqtt_plug.py OPTIONS.json
-# The App runs with firmware/mqtt/service.py on a recording HAL whose clock is paced: the
-# simulated clock advances `scale` simulated seconds per wall second... inverted: one
-# simulated second takes `wall_per_s` wall seconds, so switches come quickly and exactly.
+# The App runs with firmware/mqtt/service.py on a recording HAL whose clock is paced: one
+# simulated second takes `wall_per_s` wall seconds, so switches come soon and exactly.
 # Options: root, t0 (simulated start), wall_per_s, run_s (wall seconds before it stops, or
-# the file <root>/STOP appears), cfg (settings), device_id, savings (attach a savings
-# record), mode "bench" (boot, connect, discovery, one state, print OK) or "app" (the same
-# boot without MQTT, the bench's baseline).
-# Prints one JSON list per line: ["relay", t, on], ["log", line], ["end", counters], then OK.
+# the file <root>/STOP appears), cfg (settings), device_id, savings (attach a savings record
+# where the app keeps none), overrides [[offset_s, on, minutes], ...] (a person's overrides,
+# simulated seconds after t0), mode "bench" (boot, connect, discovery, one state, print OK)
+# or "app" (the same boot without MQTT: the bench's baseline).
+# Prints one JSON list per line: ["boot", t], ["relay", t, on], ["override", t, until],
+# ["log", line], ["end", counters], then OK.
 # WW_MPY_DIR, if set, is a directory of precompiled .mpy modules searched first.
 import os
 import sys
@@ -106,6 +107,32 @@ class Provider:
         return s
 
 
+async def at(hal, t_s):
+    while hal.clock.now_s() < t_s:
+        await asyncio.sleep(0.005)
+
+
+async def overrides(app, hal, t0, todo):
+    for off, on, minutes in todo:
+        await at(hal, t0 + off)
+        until = app.override(on, minutes)
+        emit(["override", hal.clock.now_s(), until])
+
+
+async def outages(svc, hal, t0, todo):
+    """Wi-Fi lost: the link drops (the broker sees it die) and nothing connects until the end."""
+    for off, dur in todo:
+        await at(hal, t0 + off)
+        hal.net.is_up = False
+        c = svc._client
+        if c is not None:
+            asyncio.create_task(c.close())  # the link drops; the broker sends the will
+        emit(["outage", hal.clock.now_s()])
+        await at(hal, t0 + off + dur)
+        hal.net.is_up = True
+        emit(["outage_end", hal.clock.now_s()])
+
+
 def stopped(root):
     try:
         os.stat(root + "/STOP")
@@ -130,7 +157,7 @@ async def main(o):
 
         svc = MqttService()
         app.services.append(svc)
-    if o.get("savings"):
+    if o.get("savings") and getattr(app, "savings", None) is None:
         from firmware.prices.savings import Savings
 
         app.boot()
@@ -145,7 +172,10 @@ async def main(o):
                 await asyncio.sleep(0.01)
         print("OK")
         return
+    emit(["boot", t0])
     task = asyncio.create_task(app.run())
+    asyncio.create_task(overrides(app, hal, t0, o.get("overrides", ())))
+    asyncio.create_task(outages(svc, hal, t0, o.get("outages", ())))
     t_start = ticks_ms()
     while ticks_diff(ticks_ms(), t_start) < o.get("run_s", 60) * 1000 and not stopped(o["root"]):
         await asyncio.sleep(0.1)
