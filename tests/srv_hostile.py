@@ -25,6 +25,7 @@ start() returns WW_HOSTILE_PORT. Every request path names what the server does:
         clen=<text>            Content-Length: <text> (%-encoded UTF-8, e.g. Arabic digits)
         retry=<text>           503 with Retry-After: <text> (%-encoded UTF-8)
         location=<text>        302 with Location: <text> (%-encoded: CR, LF, NUL, spaces)
+        token=<text>           an OAuth token answer whose access_token is <text>
 Every connection is closed after its answer; stop() ends the trickles at once.
 """
 
@@ -165,6 +166,11 @@ def _raw(c, mode, arg):
     if mode == "retry":
         c.send(b"HTTP/1.1 503 Busy\r\nRetry-After: " + arg.encode() +
                b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        return
+    if mode == "token":
+        body = json.dumps({"access_token": arg, "token_type": "Bearer",
+                           "expires_in": 3600}).encode()
+        c.send(_head(200, plain + [("Content-Length", str(len(body)))]) + body)
         return
     if mode == "location":
         c.send(b"HTTP/1.1 302 Found\r\nLocation: " + arg.encode() +

@@ -212,3 +212,17 @@ def test_base_url_setting_refuses_control_characters_and_spaces():
                 "https://api.example.com/\t"):
         raises(ValueError, config.parse_url, bad)
     config.parse_url("https://api.example.com/rest?x=1")
+
+
+def test_an_oauth_token_with_control_characters_is_refused_where_it_arrives():
+    from firmware.providers import AuthError, oauth
+
+    for tok in ("abc%0D%0AX-Evil:%201", "abc%00", "a%20b", "%C3%A9t%C3%A9"):
+        net, c = _client()
+        cred = oauth.Credentials("t", _url("/r/token=%s/" % tok), "id", "secret")
+        state = {}
+        e = raises(AuthError, oauth.get_token, c, state, 1752595200, cred)
+        assert "token" in str(e) and "t.token" not in state, (tok, e)
+    _net, c = _client()
+    cred = oauth.Credentials("t", _url("/r/token=good-Token_1.~+%2F=/"), "id", "secret")
+    assert oauth.get_token(c, {}, 1752595200, cred) == "good-Token_1.~+/="

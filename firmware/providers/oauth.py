@@ -8,7 +8,8 @@ Used by the GridX Customer Info call and the OpenADR 3 VEN. A token endpoint tak
 The token is kept in `state[key + ".token"]` with its expiry `state[key + ".exp_s"]` (treated
 as expired EARLY_S before the server says, so a call never starts with a token about to lapse).
 bearer_request() sends `Authorization: Bearer`; on a 401 it drops the token, gets a new one and
-retries once; a second 401 is an AuthError.
+retries once; a second 401 is an AuthError. A token that is not an RFC 6750 b64token (CR, LF,
+NUL, spaces, non-ASCII) is refused as it arrives (AuthError), never cached or sent.
 """
 
 from ..compat import const
@@ -72,6 +73,9 @@ def get_token(client, state, now_s, cred, force=False):
                 raise ProviderError("%s: token endpoint answered no JSON" % cred.key)
         if resp.status >= 500:
             resp.raise_for_status()
+        if isinstance(tok, str) and not _token68(tok):  # it goes into every request's head
+            raise AuthError("%s: token refused: not a bearer token (control characters, "
+                            "spaces or non-ASCII)" % cred.key)
         if resp.status >= 400 or err or not isinstance(tok, str) or not tok:
             raise AuthError("%s: token refused (HTTP %d%s%s)" % (
                 cred.key, resp.status, (": %s" % err) if err else "",
@@ -81,6 +85,15 @@ def get_token(client, state, now_s, cred, force=False):
     state[cred.key + ".token"] = tok
     state[cred.key + ".exp_s"] = now_s + (ttl - EARLY_S if ttl > 2 * EARLY_S else ttl // 2)
     return tok
+
+
+def _token68(tok):
+    """RFC 6750 b64token: letters, digits and -._~+/ then '=' padding; nothing a request
+    head could be split with."""
+    for c in tok.rstrip("="):
+        if not ("a" <= c <= "z" or "A" <= c <= "Z" or "0" <= c <= "9" or c in "-._~+/"):
+            return False
+    return True
 
 
 def bearer_request(client, state, now_s, cred, method, url, **kw):
