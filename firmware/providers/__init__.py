@@ -15,6 +15,8 @@ Optional hooks, found by getattr on the sources in use (the app names no provide
     add_on_time(state, cfg, now_s, on_s, zone)      the load ran on_s seconds (no meter)
     add_meter_reading(state, cfg, now_s, kwh_total, zone)   a metering chip's reading
     refresh_s(cfg, state)       the source's poll period in s (else fetch.refresh_min)
+    needs_network(cfg)          whether this configuration's fetch needs the link (else
+                                NEEDS_NETWORK)
 A fallback source (in_use()[1:]) fills time without a fetched price: fetch(None, ...).
 """
 
@@ -45,6 +47,13 @@ def in_use(cfg):
     if cfg.get("fallback.rateplan") and "rateplan" not in used:
         used.append("rateplan")
     return used
+
+
+def needs_network(provider, cfg):
+    """Whether a fetch from `provider` needs the link: its needs_network(cfg) (a static rate
+    plan that takes the cycle's usage from the utility), else its NEEDS_NETWORK."""
+    fn = getattr(provider, "needs_network", None)
+    return fn(cfg) if fn is not None else getattr(provider, "NEEDS_NETWORK", True)
 
 
 def get(name):

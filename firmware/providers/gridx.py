@@ -20,15 +20,10 @@ or no intervals at all. Other HTTP errors raise the http client's HTTPError.
 Publication: PG&E posts prices ~16:30 PT (final ~18:30), SCE ~18:00 PT. PUBLISH_LOCAL_MIN is the
 PG&E time; publish_local_min(cfg) gives gridx.publishMin or the utility's time.
 
-Customer Info auto-configuration (autoconfigure()): with the client id/secret from the utility
-the plug gets a token (POST <customerUrl>/auth/token, HTTP Basic clientId:clientSecret, as GridX
-documents for its token call; cached in `state` until expiry, refreshed on 401) and calls
-GET <customerUrl>/customer/info with headers X-Contract-Id and X-Customer-Uuid. That endpoint is
-only community-documented (APIS.md §2), so the response shape is an ASSUMPTION: a JSON object
-in which some object carries a rate code under one of RATE_KEYS and a circuit id under one of
-CIRCUIT_KEYS (optionally a CCA under "cca"); an object with "status": "ACTIVE" is preferred,
-else the first that has both. Values are taken as GridX getPricing parameter values (e.g.
-"EV2AS", "013532223") without translation.
+The Customer Information & Usage API (gridx_customer.py, imported on use): autoconfigure()
+sets ratename, circuit and CCA from Customer Info; the rate plan's counter takes the billing
+cycle's usage from Customer Usage (rateplan.usage = gridx). Its host, paths, headers and the
+ids' encoding are settings below, defaulting to the community spec (unverified, APIS.md §2).
 """
 
 from ..clock.iso import TimeFormatError, civil_from_days, parse_iso
@@ -45,10 +40,8 @@ MAX_DAYS = 14
 PRODUCTION = "https://pe-api.gridx.com/v1/getPricing"
 STAGE = {"PGE": "https://pge-pe-api.gridx.com/stage/v1/getPricing",
          "SCE": "https://pe-api.gridx.com/stage/v1/getPricing"}
-CUSTOMER_URL = "https://pe-api.gridx.com/v1"
+CUSTOMER_URL = "https://pge-pe-api.gridx.com/v1"  # community spec's server; unverified
 CCAS = ("", "PCE", "AVA", "SVCE", "MCE", "VCE", "SJCE", "3CE", "PIO")
-RATE_KEYS = ("ratename", "rateName", "rateCode", "rateSchedule", "tariff")
-CIRCUIT_KEYS = ("representativeCircuitId", "circuitId", "circuit_id", "feederId")
 
 CONFIG = (
     Field("gridx.utility", "dropdown", "PGE", choices=("PGE", "SCE"), help="utility"),
@@ -72,8 +65,19 @@ CONFIG = (
     Field("gridx.contractId", "text", "", hi=64, help="Customer Info X-Contract-Id"),
     Field("gridx.customerUuid", "text", "", hi=64, help="Customer Info X-Customer-Uuid"),
     Field("gridx.customerUrl", "text", CUSTOMER_URL, hi=160,
-          help="Customer Info base URL (token at /auth/token, account at /customer/info)",
+          help="Customer Information & Usage API base URL (unverified default)",
           parse=parse_url, expect="an http(s) URL"),
+    Field("gridx.tokenPath", "text", "/auth/token", hi=64, help="its token path"),
+    Field("gridx.infoPath", "text", "/customer/info", hi=64, help="Customer Info path"),
+    Field("gridx.usagePath", "text", "/customer/usage", hi=64, help="Customer Usage path"),
+    Field("gridx.contractHeader", "text", "X-Contract-Id", hi=40,
+          help="header carrying gridx.contractId"),
+    Field("gridx.customerHeader", "text", "X-Customer-Uuid", hi=40,
+          help="header carrying gridx.customerUuid"),
+    Field("gridx.idEncoding", "dropdown", "base64", choices=("base64", "plain"),
+          help="how the two ids go in their headers (the community spec: base64)"),
+    Field("gridx.usageMin", "number", 720, lo=60, hi=10080, integer=True, unit="min",
+          help="ask Customer Usage for the billing cycle's consumption this often"),
 )
 
 _CODE = 0
@@ -221,92 +225,10 @@ def _add(s, d, step):
         raise ProviderError("gridx: bad interval %s: %s" % (ts, e))
 
 
-# -- Customer Info auto-configuration -------------------------------------------------------
-def _base(cfg):
-    base = _g(cfg, "customerUrl") or CUSTOMER_URL
-    return base[:-1] if base.endswith("/") else base
-
-
-def _cred(cfg):
-    from .oauth import Credentials
-
-    return Credentials("gridx", _base(cfg) + "/auth/token", _g(cfg, "clientId"),
-                       _g(cfg, "clientSecret"), basic=True)
-
-
-def customer_info(client, cfg, now_s, state):
-    """The Customer Info document (small; parsed whole)."""
-    from .oauth import bearer_request
-
-    for key in ("contractId", "customerUuid"):
-        if not _g(cfg, key):
-            raise ProviderError("gridx: gridx.%s must be set for Customer Info" % key)
-    cred = _cred(cfg)
-    resp = bearer_request(client, state, now_s, cred, "GET", _base(cfg) + "/customer/info",
-                          headers={"Accept": "application/json",
-                                   "X-Contract-Id": _g(cfg, "contractId"),
-                                   "X-Customer-Uuid": _g(cfg, "customerUuid")})
-    try:
-        if resp.status >= 400:
-            resp.raise_for_status()
-            raise ProviderError("gridx: Customer Info HTTP %d" % resp.status)
-        try:
-            for doc in jsonstream.items(resp, ""):
-                return doc
-        except jsonstream.JSONError as e:
-            raise ProviderError("gridx: bad Customer Info: %s" % e)
-    finally:
-        resp.close()
-    raise ProviderError("gridx: empty Customer Info")
-
-
-def _accounts(doc):
-    """Every dict in doc, depth first, without recursion."""
-    stack = [doc]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, dict):
-            yield x
-            vals = list(x.values())
-        elif isinstance(x, list):
-            vals = list(x)
-        else:
-            continue
-        vals.reverse()
-        stack.extend(vals)
-
-
-def _first(d, keys):
-    for k in keys:
-        v = d.get(k)
-        if isinstance(v, (str, int)) and not isinstance(v, bool) and str(v):
-            return str(v)
-    return None
-
-
-def settings_from(doc):
-    """{setting: value} from a Customer Info document (see the module doc's assumption)."""
-    best = None
-    for d in _accounts(doc):
-        rate, circuit = _first(d, RATE_KEYS), _first(d, CIRCUIT_KEYS)
-        if rate and circuit:
-            active = str(d.get("status", "")).upper() in ("", "ACTIVE")
-            if best is None or (active and not best[0]):
-                best = (active, d, rate, circuit)
-                if active:
-                    break
-    if best is None:
-        raise ProviderError("gridx: Customer Info has no rate code and circuit id")
-    out = {"gridx.ratename": best[2], "gridx.representativeCircuitId": best[3]}
-    cca = best[1].get("cca")
-    if isinstance(cca, str) and cca in CCAS:
-        out["gridx.cca"] = cca
-    util = doc.get("utility") if isinstance(doc, dict) else None
-    if util in ("PGE", "SCE"):
-        out["gridx.utility"] = util
-    return out
-
-
+# -- Customer Information & Usage (gridx_customer.py) ------------------------------------------
 def autoconfigure(client, cfg, now_s, state):
     """Settings to apply (cfg.update(...); config.save) so getPricing can be called."""
-    return settings_from(customer_info(client, cfg, now_s, state))
+    from . import gridx_customer
+
+    return gridx_customer.settings_from(
+        gridx_customer.customer_info(client, cfg, now_s, state), CCAS)

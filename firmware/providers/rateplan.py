@@ -20,12 +20,15 @@ schema by `python -m tools.rateplan_import`):
 
 Tiers make the marginal price depend on the energy used so far in the cycle. The counter lives
 in the provider `state` dict (which the app persists with the cache as store extras):
-    state["rateplan.wh"]       integer Wh used in the current cycle
+    state["rateplan.wh"]       integer Wh the plug itself counted in the current cycle
     state["rateplan.cycle_s"]  UTC second the counted cycle started (a new cycle resets wh)
 The app feeds it with add_meter_reading(state, cfg, now_s, hal.meter.kwh(), zone) when the HAL
 has a meter (or add_energy(..., wh, ...) with a delta), else add_on_time(state, cfg, now_s,
-on_s, zone) with the relay's on-time (estimated with rateplan.load_kw); counter(state, cfg,
-now_s, zone) gives the Wh used in the cycle of now_s. PERSIST lists the state keys to keep.
+on_s, zone) with the relay's on-time (estimated with rateplan.load_kw). The utility's figure
+for the whole household is better: with rateplan.usage = gridx, fetch() asks GridX Customer
+Usage (gridx_customer.refresh, every gridx.usageMin) and set_usage() keeps it; cycle_wh() is
+then that usage plus what the plug counted after the usage data ends (hourly marks of its own
+count, state["rateplan.marks"]), else the plug's own count. PERSIST lists the state keys.
 
 generate() prices a window: records end at every TOU boundary, local slot boundary (so the
 planner gets hourly slots as from any other source), cycle start (the counter resets) and tier
@@ -42,7 +45,11 @@ from . import ProviderError
 
 NEEDS_NETWORK = False
 PUBLISH_LOCAL_MIN = None
-PERSIST = ("rateplan.wh", "rateplan.ws", "rateplan.cycle_s", "rateplan.meter_wh")
+PERSIST = ("rateplan.wh", "rateplan.ws", "rateplan.cycle_s", "rateplan.meter_wh",
+           "rateplan.marks", "rateplan.usage_wh", "rateplan.usage_end_s",
+           "rateplan.usage_cycle_s", "rateplan.usage_next_s", "rateplan.usage_err")
+USAGE_SOURCES = ("", "gridx")
+MARKS = 48  # hourly marks of the plug's own count kept (covers a usage data lag of 2 days)
 
 CONFIG = (
     Field("rateplan.id", "text", "", hi=64, help="supplier/rate plan id (from the import)"),
@@ -62,6 +69,10 @@ CONFIG = (
           parse=lambda v: parse_tiers(v, "rateplan.base")),
     Field("rateplan.meterDate", "number", 1, lo=1, hi=29, integer=True,
           help="day of the month each billing cycle starts"),
+    Field("rateplan.usage", "dropdown", "", choices=USAGE_SOURCES,
+          help="the cycle's consumption for the tiers: the plug's own count (empty) or the "
+               "utility's, from GridX Customer Usage (gridx): needs the gridx.* Customer API "
+               "settings"),
     Field("rateplan.load_kw", "number", 1.0, lo=0, hi=50, unit="kW",
           help="the switched load, to estimate energy from on-time and project tiers"),
     Field("rateplan.projection", "dropdown", "hold", choices=("hold", "continuous"),
@@ -282,19 +293,35 @@ def generate(cfg, t0_s, t1_s, kwh_so_far, zone, plan=None, used_wh=None):
 
 # -- the usage counter (kept in the provider state, persisted by the app) ------------------------
 def counter(state, cfg, now_s, zone):
-    """Wh used in the billing cycle of now_s; resets the counter when a new cycle began."""
+    """Wh the plug counted in the billing cycle of now_s; a new cycle resets the counter."""
     cs = cycle_start(now_s, int(cfg.get("rateplan.meterDate") or 1), zone)
     if state.get("rateplan.cycle_s") != cs:
         state["rateplan.cycle_s"] = cs
         state["rateplan.wh"] = 0
         state["rateplan.ws"] = 0
+        state["rateplan.marks"] = []
     return state.get("rateplan.wh", 0)
+
+
+def _mark(state, now_s):
+    """Note the plug's own count as of now_s: one mark per clock hour (the latest in it), the
+    last MARKS hours kept; _own_at() reads the count as of a whole hour from them."""
+    marks = state.get("rateplan.marks") or []
+    wh = state.get("rateplan.wh", 0)
+    if marks and marks[-1][0] // 3600 == now_s // 3600:
+        marks[-1] = [now_s, wh]
+    else:
+        marks.append([now_s, wh])
+        if len(marks) > MARKS:
+            marks.pop(0)
+    state["rateplan.marks"] = marks
 
 
 def add_energy(state, cfg, now_s, wh, zone):
     """Count `wh` Wh (a metering chip's reading since the last call) into the cycle of now_s."""
     counter(state, cfg, now_s, zone)
     state["rateplan.wh"] = state.get("rateplan.wh", 0) + int(wh)
+    _mark(state, now_s)  # this energy was used by now_s
     return state["rateplan.wh"]
 
 
@@ -316,7 +343,41 @@ def add_on_time(state, cfg, now_s, on_s, zone):
     e = load_w * int(on_s) + state.get("rateplan.ws", 0)
     state["rateplan.wh"] = state.get("rateplan.wh", 0) + e // 3600
     state["rateplan.ws"] = e % 3600
+    _mark(state, now_s)  # the whole run counts as used at its end (an estimate anyway)
     return state["rateplan.wh"]
+
+
+def set_usage(state, cfg, now_s, zone, wh, end_s):
+    """The utility's consumption: `wh` Wh from the start of the cycle of now_s to end_s."""
+    counter(state, cfg, now_s, zone)
+    state["rateplan.usage_cycle_s"] = state["rateplan.cycle_s"]
+    state["rateplan.usage_wh"] = int(wh)
+    state["rateplan.usage_end_s"] = int(end_s)
+
+
+def _own_at(state, t_s):
+    """The plug's own count as of t_s (the last mark at or before it; 0 before the first)."""
+    wh = 0
+    for t, w in state.get("rateplan.marks") or ():
+        if t > t_s:
+            break
+        wh = w
+    return wh
+
+
+def cycle_wh(state, cfg, now_s, zone):
+    """Wh used in the billing cycle of now_s for the tiers: the utility's usage (when it is
+    for this cycle) plus the plug's own count after its data ends, else the plug's count."""
+    own = counter(state, cfg, now_s, zone)
+    if state.get("rateplan.usage_cycle_s") != state.get("rateplan.cycle_s") or \
+            state.get("rateplan.usage_wh") is None:
+        return own
+    return state["rateplan.usage_wh"] + max(0, own - _own_at(state, state["rateplan.usage_end_s"]))
+
+
+def needs_network(cfg):
+    """A static plan needs no network, unless the cycle's usage comes from the utility."""
+    return cfg.get("rateplan.usage") == "gridx"
 
 
 def _zone(cfg, state):
@@ -332,13 +393,18 @@ def _zone(cfg, state):
 
 
 def fetch(client, cfg, now_s, state):
-    """Prices from the start of the current local hour, rateplan.hours ahead (no network)."""
+    """Prices from the start of the current local hour, rateplan.hours ahead. No network, but
+    with a client and rateplan.usage = gridx it refreshes the cycle's usage first."""
     zone = _zone(cfg, state)
     try:
         plan = Plan(cfg)
     except ValueError as e:
         raise ProviderError("rateplan: %s" % e)
-    wh = counter(state, cfg, now_s, zone)
+    if client is not None and needs_network(cfg):
+        from . import gridx_customer
+
+        gridx_customer.refresh(client, cfg, now_s, state, zone)
+    wh = cycle_wh(state, cfg, now_s, zone)
     off = zone.offset_at(now_s)
     t0 = now_s - (now_s + off) % 3600
     hours = int(cfg.get("rateplan.hours") or 48)

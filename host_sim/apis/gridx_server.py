@@ -3,9 +3,9 @@
     GET  {/stage}/v1/getPricing?utility&market&program&ratename&representativeCircuitId
          [&cca]&startdate&enddate      one curve per Pacific day, colon-less offsets (-0800),
                                        decimal-string prices, 23/25 records on DST days
-    POST /auth/token                   Basic clientID:clientSecret -> {access_token, expires_in}
-    GET  /customer/info                Bearer + X-Contract-Id + X-Customer-Uuid -> account
-                                       (shape assumed, see firmware/providers/gridx.py)
+    POST /auth/token, GET /customer/info, GET /customer/usage
+                                       the Customer Information & Usage API
+                                       (gridx_customer_server.py)
 
 Validation follows the documented "no data" answers: HTTP 200 with `meta.code` 204 and the
 message (the default), or an empty HTTP 204 (control empty204=1). Days with no published prices
@@ -15,20 +15,19 @@ carry priceStatus "Preliminary".
 Control (LoopbackServer `/_ctl?...`): fail=<mode>[&count=n][&path=substr] with modes
 "empty204" (HTTP 204, no body), "body204" (HTTP 204 with a JSON body and Connection: close),
 "meta204" (HTTP 200, meta.code 204), "500", "503" (Retry-After: 7), "garbage" (bad JSON),
-"401" (on /customer/info: token refused once); expire=1 (every token expires now); ttl=<s>;
-forecast_from=<utc_s>; interval=<minutes> (60 or 15); customer=<json> via POST /_ctl/customer.
+"401" (on /customer/*: token refused once); expire=1 (every token expires now); ttl=<s>;
+forecast_from=<utc_s>; interval=<minutes> (60 or 15); the Customer API's own controls.
 """
 
 from firmware.clock.iso import civil_from_days, format_iso, parse_iso
 from firmware.clock.tz import Zone
 
-from . import JSON, Failures, Tokens, basic_credentials, common_controls, jbody
+from . import JSON, Failures, Tokens, common_controls, jbody
+from .gridx_customer_server import CustomerService
 
 PACIFIC = "PST8PDT,M3.2.0,M11.1.0"
 UTILITIES = ("PGE", "SCE")
 MAX_DAYS = 14
-CLIENT_ID = "gridx-client"
-CLIENT_SECRET = "gridx-secret"
 
 
 def _u_text(pu):
@@ -69,20 +68,11 @@ class GridXApi:
         self.tokens = Tokens(3600)
         self.forecast_from_s = None
         self.interval_min = 60
-        self.customer = {
-            "customerUuid": "c0ffee00-0000-4000-8000-000000000001",
-            "contractId": "CONTRACT-1",
-            "utility": "PGE",
-            "serviceAgreements": [{"saId": "1234567890", "status": "ACTIVE",
-                                   "rateCode": "EV2AS",
-                                   "representativeCircuitId": "013532223",
-                                   "cca": None}],
-        }
+        self.customer = CustomerService(self.zone, self.tokens)
 
     # -- control ----------------------------------------------------------------------------
     def control(self, name, q, arg):
-        if name == "customer":
-            self.customer = arg
+        self.customer.control(name, q, arg)
         common_controls(self, q)
         if "forecast_from" in q:
             self.forecast_from_s = int(q["forecast_from"])
@@ -97,41 +87,19 @@ class GridXApi:
     # -- requests ---------------------------------------------------------------------------
     def handle(self, req):
         path = req.path.lower()
-        if path.endswith("/auth/token"):
-            return self._token(req)
-        mode = self.fail.take(req.path)
+        mode = None if path.endswith("/auth/token") else self.fail.take(req.path)
         if mode == "500":
             return 500, {"Content-Type": "text/plain"}, b"Internal Server Error"
         if mode == "503":
             return 503, {"Content-Type": "text/plain", "Retry-After": "7"}, b"busy"
         if mode == "garbage":
             return 200, dict(JSON), b'{"meta": {"code": 200}, "data": [{"priceHeader": '
-        if path.endswith("/customer/info"):
-            if mode == "401":
-                return 401, dict(JSON), jbody({"message": "Unauthorized"})
-            return self._customer(req)
+        got = self.customer.handle(req, path, mode)
+        if got is not None:
+            return got
         if path.endswith("/getpricing"):
             return self._pricing(req, mode)
         return 404, dict(JSON), jbody({"message": "Not Found"})
-
-    def _token(self, req):
-        cred = basic_credentials(req.headers)
-        if req.method != "POST" or cred != (CLIENT_ID, CLIENT_SECRET):
-            return 401, dict(JSON), jbody({"error": "invalid_client",
-                                           "error_description": "bad client credentials"})
-        tok = self.tokens.issue(req.now_s)
-        return 200, dict(JSON), jbody({"access_token": tok, "token_type": "Bearer",
-                                       "expires_in": self.tokens.ttl_s})
-
-    def _customer(self, req):
-        why = self.tokens.check(req.headers, req.now_s)
-        if why:
-            return 401, dict(JSON), jbody({"message": "Unauthorized: " + why})
-        h = req.headers
-        if not h.get("x-contract-id") or not h.get("x-customer-uuid"):
-            return 400, dict(JSON), jbody({"message": "X-Contract-Id and X-Customer-Uuid are "
-                                                      "required"})
-        return 200, dict(JSON), jbody(self.customer)
 
     def _no_data(self, q, msg, mode):
         if mode == "empty204":
