@@ -63,8 +63,15 @@ def test_kr_tiers_and_number_default():
     ("contractType", [1], "billSettings.contractType: [1] is not allowed; expected one of "
                           "1 (Standard service), 2 (Competitive supply)"),
     ("contractOption", 1, "billSettings.contractOption: 1 is not allowed; expected a list of "
-                          "1 (Electric heat), 2 (Medical equipment), 3 (Net metering)"),
-    ("contractOption", [1, 4], "expected a list of 1 (Electric heat)"),
+                          "one or more of 1 (Electric heat), 2 (Medical equipment), "
+                          "3 (Net metering)"),
+    ("contractOption", [1, 4], "expected a list of one or more of 1 (Electric heat)"),
+    ("contractOption", [], "billSettings.contractOption: [] is not allowed; expected a list of "
+                           "one or more of"),
+    ("contractOption", ["1"], "billSettings.contractOption: [\"1\"] is not allowed"),
+    ("contractType", "1", "billSettings.contractType: \"1\" is not allowed; expected one of "
+                          "1 (Standard service)"),
+    ("discount", "2", "billSettings.discount: \"2\" is not allowed"),
     ("contractDate", "2012-12-31", "billSettings.contractDate: \"2012-12-31\" is not allowed; "
                                    "expected a date YYYY-MM-DD from 2013-01-01"),
     ("contractDate", "2017-02-30", "billSettings.contractDate"),
@@ -99,6 +106,62 @@ def test_date_max_and_bad_bill_fields():
     bill["ratePlanId"] = "B2"
     with pytest.raises(RatePlanError, match="bill.ratePlanId"):
         convert(_j("rateplan_schema.json"), bill)
+
+
+def test_numeric_date_bounds_are_epoch_seconds_or_milliseconds():
+    """The Bills API types a date setting's min/max as numbers: no TypeError, one line."""
+    for lo, hi in ((1356998400, None), (1356998400000, 1483228800000)):  # 2013-01-01, 2017-01-01
+        schema = _j("rateplan_schema.json")
+        schema["billSettings"]["contractDate"]["min"] = lo
+        schema["billSettings"]["contractDate"]["max"] = hi
+        out = convert(schema, _j("bill.json"))  # 2017-01-01 is within
+        assert json.loads(out["rateplan.billSettings"])["contractDate"] == "2017-01-01"
+        bill = _j("bill.json")
+        bill["billSettings"]["contractDate"] = "2012-12-31"
+        with pytest.raises(RatePlanError, match="expected a date YYYY-MM-DD from 2013-01-01"):
+            convert(schema, bill)
+    schema = _j("rateplan_schema.json")
+    schema["billSettings"]["contractDate"]["max"] = 1483228800000
+    bill = _j("bill.json")
+    bill["billSettings"]["contractDate"] = "2017-01-02"
+    with pytest.raises(RatePlanError, match="from 2013-01-01 to 2017-01-01"):
+        convert(schema, bill)
+    schema["billSettings"]["contractDate"]["max"] = [2017]
+    with pytest.raises(RatePlanError, match=r"schema: billSettings.contractDate.max: \[2017\]"):
+        convert(schema, _j("bill.json"))
+    schema = _j("rateplan_schema.json")
+    schema["billSettings"]["contractPower"]["min"] = "4"
+    with pytest.raises(RatePlanError, match="billSettings.contractPower.min: \"4\""):
+        convert(schema, _j("bill.json"))
+
+
+KR_BILL = {"meterDate": 1, "supplierId": "kepco", "ratePlanId": "1", "billSettings": None}
+
+
+def test_three_tier_amounts_as_running_total_or_own_size():
+    schema = _j("rateplan_schema_kr_tiers.json")  # amounts 200, 400, 0
+    upto = convert(schema, KR_BILL, "KRW")  # the default: running totals, as KEPCO's bounds
+    assert upto == convert(schema, KR_BILL, "KRW", "upto")
+    assert upto["rateplan.tiers"] == "200:120,400:214.6,0:307.3"
+    size = convert(schema, KR_BILL, "KRW", "size")  # each amount is the tier's own kWh
+    assert size["rateplan.tiers"] == "200:120,600:214.6,0:307.3"
+    assert size["rateplan.base"] == "200:910,600:1600,0:7300"
+    cfgs = []
+    for out in (upto, size):
+        cfg = {f.name: f.default for f in rateplan.CONFIG}
+        cfg.update({k: v for k, v in out.items() if k.startswith("rateplan.")})
+        cfg["rateplan.base"] = ""  # KRW base charges (7300) are not kWh prices
+        cfgs.append(cfg)
+    # the 500th kWh is in the third tier (upto) or still in the second (size)
+    assert rateplan.marginal_price_u(cfgs[0], 499) == 307300000
+    assert rateplan.marginal_price_u(cfgs[1], 499) == 214600000
+    assert rateplan.marginal_price_u(cfgs[1], 600) == 307300000
+    # sizes that do not add up in binary floating point stay exact
+    schema["tiers"]["usage"] = [{"amount": 0.1, "cost": 1}, {"amount": 0.2, "cost": 2},
+                                {"amount": 0, "cost": 3}]
+    assert convert(schema, KR_BILL, "KRW", "size")["rateplan.tiers"] == "0.1:1,0.3:2,0:3"
+    with pytest.raises(RatePlanError, match="--tier-amount"):
+        convert(schema, KR_BILL, "KRW", "each")
 
 
 def test_bad_tiers_rejected():

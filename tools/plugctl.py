@@ -322,16 +322,20 @@ def cmd_reset(board, a):
 
 
 def cmd_rateplan(board, a):
-    try:
-        from . import rateplan_import
-    except ImportError:
-        raise PlugctlError("tools/rateplan_import.py is not installed", EXIT_USAGE)
+    """The rate-plan commands (tools/enertalk.py): the Enertalk Bills API, and the import of
+    its schema and bill into the plug (tools/rateplan_import.py)."""
+    from . import enertalk
+
+    def write_settings(board, values):
+        print(board.plug("plug.update(%s) and plug.save()" % _q(values)), end="")
+
     try:  # RatePlanError is a ValueError whose message names the field
-        values = rateplan_import.convert(rateplan_import._load(a.schema),
-                                         rateplan_import._load(a.bill), a.currency)
+        enertalk.run(board, a, write_settings)
+    except enertalk.EnertalkError as e:
+        raise PlugctlError("rateplan %s: %s" % (a.action, e),
+                           EXIT_REJECTED if e.status else EXIT_USAGE)
     except (OSError, ValueError) as e:
-        raise PlugctlError("rateplan import: %s" % e, EXIT_USAGE)
-    print(board.plug("plug.update(%s) and plug.save()" % _q(values)), end="")
+        raise PlugctlError("rateplan %s: %s" % (a.action, e), EXIT_USAGE)
 
 
 # -- the table ------------------------------------------------------------------------------------
@@ -380,10 +384,9 @@ def _args_reset(p):
 
 
 def _args_rateplan(p):
-    p.add_argument("action", choices=("import",))
-    p.add_argument("schema", help="the supplier's rate plan schema (JSON)")
-    p.add_argument("bill", help="the site's bill object (JSON)")
-    p.add_argument("--currency", default="USD", help="currency of the tier costs (USD)")
+    from . import enertalk
+
+    enertalk.add_args(p)  # sets needs_board: the Bills API commands need no board
 
 
 def _args_none(p):
@@ -401,7 +404,8 @@ COMMANDS = {
     "override": (cmd_override, _args_override, "hold the relay on/off for a while"),
     "wifi": (cmd_wifi, _args_wifi, "set the Wi-Fi network"),
     "reset": (cmd_reset, _args_reset, "restart the app (soft reboot), or --hard, --factory"),
-    "rateplan": (cmd_rateplan, _args_rateplan, "import a static rate plan (SCHEMA BILL)"),
+    "rateplan": (cmd_rateplan, _args_rateplan, "a static rate plan: import SCHEMA BILL, or "
+                 "fetch SITE / suppliers / schema / bill / set-bill over the Enertalk Bills API"),
 }
 
 
@@ -427,7 +431,12 @@ def main(argv=None):
         return EXIT_USAGE
     fn = COMMANDS[a.command][0]
     try:
-        board = Board(find_port(a.port), a.timeout, a.verbose)
+        needs = getattr(a, "needs_board", None)
+        if needs is not None and not needs(a):
+            a.no_restart = True  # a host-only command: the board is never touched
+            board = Board(None, a.timeout, a.verbose)
+        else:
+            board = Board(find_port(a.port), a.timeout, a.verbose)
         failed = None
         try:
             fn(board, a)

@@ -1,4 +1,4 @@
-"""Loopback servers speaking the providers' APIs (CPython only): GridX, OpenADR 3 VTN.
+"""Loopback servers speaking the providers' APIs (CPython only): GridX, OpenADR 3 VTN, Enertalk.
 
 Each API is an object with HOSTS and handle(req) -> (status, headers dict, body bytes), req being
 a host_sim.price_server.Request-like object (method, path, query dict, headers with lower-case
@@ -195,7 +195,7 @@ class _Handler(BaseHTTPRequestHandler):
         if out and self.command != "HEAD":
             self.wfile.write(out)
 
-    do_GET = do_POST = do_PUT = do_DELETE = _go
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _go
 
 
 class _TCPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
