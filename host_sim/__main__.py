@@ -98,8 +98,9 @@ def build_parser():
                         "tools.rateplan_import (default: host_sim/data/"
                         "rateplan_eversource_a1.json)")
     g.add_argument("--tou-bands", metavar="BANDS",
-                   help="TOU bands for a rate plan without TOU periods, priced at the series' "
-                        "mean over the run (default: '%s')" % DEFAULT_BANDS.replace("%", "%%"))
+                   help="made-up TOU periods for a rate plan without any, priced at the "
+                        "series' mean over the run, e.g. '%s' (default: none: the plan's own "
+                        "prices)" % DEFAULT_BANDS.replace("%", "%%"))
     g = p.add_argument_group("load and policy")
     g.add_argument("--kw", type=float, default=d.kw, help="load power (default: %(default)s)")
     g.add_argument("--hours-per-day", type=float, default=d.hours_per_day,

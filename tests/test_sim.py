@@ -475,7 +475,7 @@ def test_every_provider_runs_end_to_end_on_the_bundled_prices(provider):
     assert set(s) == set(simulate(Options(days=1)).summary)
     if provider == "rateplan":
         assert s["server_requests"] == 0 and res.requests == []
-        assert s["billing"]["kind"] == "rateplan" and s["billing"]["tou_derived_from_series"]
+        assert s["billing"]["kind"] == "rateplan" and not s["billing"]["tou_derived_from_series"]
     else:
         assert s["server_requests"] >= s["fetches"] and s["billing"]["kind"] == "market"
         assert s["consumption_charges"] == 0
@@ -500,9 +500,11 @@ def test_api_objects_carry_their_device_config():
         assert cfg["source"] == provider
 
 
-# -- --provider rateplan: TOU from the series' means + the Enertalk A1 tiers --------------------
+# -- --provider rateplan: the Enertalk A1 tiers (+ TOU from the series' means on request) -------
 
-RP_RUN = dict(provider="rateplan", start="2019-02-27", days=4, kw=10.0, hours_per_day=4)
+RP_PLAN = dict(provider="rateplan", start="2019-02-27", days=4, kw=10.0, hours_per_day=4)
+RP_RUN = dict(RP_PLAN, tou_bands="offpeak 00:00-07:00,23:00-24:00; partpeak 07:00-16:00,"
+              "21:00-23:00; peak 16:00-21:00")
 A1_TIERS = ((100, Fraction("0.012")), (0, Fraction("0.20145")))  # rate plan schema fixture
 BANDS = {"offpeak": ((0, 7), (23, 24)), "partpeak": ((7, 16), (21, 23)), "peak": ((16, 21),)}
 
@@ -596,6 +598,22 @@ def test_rateplan_run_is_billed_with_tou_and_tiers_and_shows_the_rollover():
 
     kinds = [r["event"] for r in timeline_rows(res)]
     assert "cycle" in kinds and "tier" in kinds and "counter" in kinds
+
+
+def test_rateplan_run_is_billed_on_the_plan_alone():
+    """The A1 plan has no TOU periods: its usage cost is the price, nothing comes from the
+    market series, and the optimum on the same plan costs what the plug paid."""
+    res = simulate(Options(**RP_PLAN))
+    s = res.summary
+    _mean, _tou, tier_cost, used, _crossings = _rateplan_expected(res)
+    assert not s["billing"]["tou_derived_from_series"] and s["billing"]["tou"] == "none (flat 0)"
+    assert used == {(2019, 2): 120, (2019, 3): 40}
+    assert close(s["cost"], tier_cost) and close(s["consumption_charges"], tier_cost)
+    # 100 kWh at 0.012, 20 at 0.20145 in February; 40 at 0.012 in March
+    assert close(s["cost"], Fraction(100) * Fraction("0.012") + 20 * Fraction("0.20145") +
+                 40 * Fraction("0.012"))
+    assert close(s["optimal_cost"], s["cost"]) and abs(s["gap_to_optimal"]) < 1e-9
+    assert s["period_average_price"] == 0  # no market price anywhere in the bill
 
 
 def test_rateplan_runtimes_agree():

@@ -3,25 +3,27 @@ rate plan (firmware/providers/rateplan.py, NEEDS_NETWORK False) and contacts no 
 
 The plan is a rate-plan config: `--rateplan FILE.json` in the output format of
 `python -m tools.rateplan_import` (a JSON object of "rateplan.*" settings), by default
-host_sim/data/rateplan_eversource_a1.json (the Enertalk A1 fixture imported: usage tiers
-100 kWh at +0.012, then +0.20145 per kWh; meterDate 2; no TOU periods). A plan without TOU
-periods (`rateplan.tou` empty) gets them from the run's price series: one period per band of
-`--tou-bands` (default DEFAULT_BANDS, every day of the year), priced at the series'
-time-weighted mean over the run's span for the local times in that band, in the series'
-currency. `rateplan.load_kw` is set to the simulated load (the app counts energy from on-time).
+host_sim/data/rateplan_eversource_a1.json (the Enertalk A1 fixture imported: 0.012 per kWh for
+the first 100 kWh of a cycle, then 0.20145; meterDate 2; no TOU periods). The plan's prices are
+the plug's prices: in a rate plan the usage cost IS the price per kWh (the flat or TOU price
+plus the tier's cost), nothing is made up from the market series. Only on request,
+`--tou-bands BANDS` gives a plan without TOU periods made-up ones: one period per band, priced
+at the series' time-weighted mean over the run's span for the local times in that band, in the
+series' currency (DEFAULT_BANDS is an example). `rateplan.load_kw` is set to the simulated load
+(the app counts energy from on-time).
 
-Billing (what the plug is charged, `billing()`): the TOU price for every second the load is
-on, plus the usage tiers of each billing cycle. A cycle starts at local midnight on meterDate
-(clamped to the month's last day); the energy counter starts at 0 at the run's start and at
-every cycle start, and counts W x s exactly (the app's counter: Wh plus a W*s remainder); the
-part of an on-span between two tier bounds pays that tier's cost on top of the TOU price, the
-last tier's cost goes on beyond its bound. All integer: price_u x W x s.
+Billing (what the plug is charged, `billing()`): the plan's TOU (or flat) price for every
+second the load is on, plus the usage tiers of each billing cycle. A cycle starts at local
+midnight on meterDate (clamped to the month's last day); the energy counter starts at 0 at the
+run's start and at every cycle start, and counts W x s exactly (the app's counter: Wh plus a
+W*s remainder); the part of an on-span between two tier bounds pays that tier's cost on top of
+the TOU price, the last tier's cost goes on beyond its bound. All integer: price_u x W x s.
 
 A tier's cost depends only on the energy used in the cycle, not on when it was used, so for
-the same energy per policy window (a local day, inside one cycle) every reference placement
-pays the same tier charges: the references (optimum, 18:00 baseline, period average) are the
-TOU references plus the plug's own tier charges. With daily windows the optimum is exact;
-with --deadline a window that straddles a cycle start keeps the plug's split between cycles.
+the same energy per policy window (a local day, inside one cycle) every placement pays the same
+tier charges: the references (optimum, 18:00 baseline, period average) are the plan's TOU (or
+flat) references plus the plug's own tier charges, i.e. the optimum on the same plan. With daily
+windows it is exact; a window that straddles a cycle start keeps the plug's split.
 
 Timeline notes: "cycle" (a billing cycle starts), "tier" (the billed energy crosses a tier
 bound, at the exact second), and "counter" (the plug's own counter, from the provider state
@@ -157,12 +159,12 @@ def derive_tou(series, zone, t0, t1, bands_text=None):
 def settings_for(series, zone, t0, t1, kw, path=None, bands_text=None):
     """(settings, derived_tou): the plug's rate-plan settings for a run."""
     cfg = load_settings(path or EXAMPLE)
-    derived = not (cfg.get("rateplan.tou") or "").strip()
+    derived = bool(bands_text)  # made-up TOU only when asked for
+    if derived and (cfg.get("rateplan.tou") or "").strip():
+        raise RatePlanSimError("--tou-bands: the rate plan has its own TOU periods")
     if derived:
         cfg["rateplan.tou"] = derive_tou(series, zone, t0, t1, bands_text)
         cfg["rateplan.currency"] = series.currency
-    elif bands_text:
-        raise RatePlanSimError("--tou-bands: the rate plan has its own TOU periods")
     cfg["rateplan.load_kw"] = kw
     try:
         rp.Plan(cfg)
@@ -210,7 +212,8 @@ class Billing:
         path = os.path.abspath(self.api.path)
         return {"kind": "rateplan", "id": g("rateplan.id") or "", "name": g("rateplan.name") or "",
                 "file": os.path.relpath(path, root) if path.startswith(root) else path,
-                "tou": g("rateplan.tou"), "tou_derived_from_series": self.api.derived_tou,
+                "tou": g("rateplan.tou") or "none (flat %s)" % (g("rateplan.price") or "0"),
+                "tou_derived_from_series": self.api.derived_tou,
                 "tiers": g("rateplan.tiers") or "", "meterDate": self.plan.meter_date}
 
     def _tou_series(self, t0, t1, currency, market):
