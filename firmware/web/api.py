@@ -52,11 +52,14 @@ class Api:
             if ticks_diff(ticks_ms(), self._locked_ms) < LOCK_MS:
                 raise HttpError(429, "too many wrong passwords; wait a minute")
             self._locked_ms, self._fails = None, 0
-        if not _same(req.header("x-ww-password") or "", self._password()):
-            self._fails += 1
+        given = req.header("x-ww-password")
+        if given is None:
+            raise HttpError(401, "password needed")
+        if not _same(given, self._password()):
+            self._fails += 1  # a guess: counted
             if self._fails >= LOCK_AFTER:
                 self._locked_ms = ticks_ms()
-            raise HttpError(401, "wrong or missing password")
+            raise HttpError(401, "wrong password")
         self._fails = 0
 
     def _check_change(self, req):
