@@ -160,6 +160,23 @@ def test_rate_mean_delta_when_amount_missing():
     assert list(s.prices) == [150000]
 
 
+def test_rate_mean_delta_in_either_order():
+    """JSON members are unordered: rateMean after priceChanges prices the deltas all the same,
+    in the one streaming pass; no rateMean at all is one clear error."""
+    pcs = ('[{"fromDateTime":"2025-07-15T09:00:00-07:00","toDateTime":"2025-07-15T10:00:00-07:00",'
+           '"rateMeanDelta":-0.05},{"fromDateTime":"2025-07-15T10:00:00-07:00","toDateTime":'
+           '"2025-07-15T11:00:00-07:00","rateAmount":0.3},{"fromDateTime":"2025-07-15T11:00:00'
+           '-07:00","toDateTime":"2025-07-15T12:00:00-07:00","rateMeanDelta":0.125}]')
+    head = '{"status":"success","results":[{"masterTariffId":1,"currency":"USD",'
+    for body in (head + '"rateMean":0.2,"priceChanges":%s}]}' % pcs,
+                 head + '"priceChanges":%s,"rateMean":0.2}]}' % pcs):
+        s = arcadia.parse(body.encode(), cfg(), NOW, {})
+        assert list(s.prices) == [150000, 300000, 325000]
+    e = raises(ProviderError, arcadia.parse, (head + '"priceChanges":%s}]}' % pcs).encode(),
+               cfg(), NOW, {})
+    assert "2 price change(s) with rateMeanDelta only and no rateMean" in str(e)
+
+
 def test_gaps_and_bad_order():
     doc = _doc([("2025-07-15T09:00:00-07:00", "2025-07-15T10:00:00-07:00", ',"rateAmount":0.1'),
                 ("2025-07-15T11:00:00-07:00", "2025-07-15T12:00:00-07:00", ',"rateAmount":0.3')])

@@ -154,6 +154,7 @@ def parse(source, cfg, now_s, state, s=None):
     err = None
     codes = []
     mean = None
+    pending = []  # entries priced by rateMeanDelta before rateMean came: their indices in s
     t0, t1 = _window(cfg, now_s)
     lo, hi = t0 - HORIZON_MARGIN_S, t1 + HORIZON_MARGIN_S
     cap = (t1 - t0) // 3600 * MAX_PER_HOUR + 2
@@ -165,7 +166,7 @@ def parse(source, cfg, now_s, state, s=None):
                 if len(s) >= cap:
                     seen[3] += 1
                     continue  # the rest is still parsed (strictly), not kept
-                r = _add_change(s, v, mean, lo, hi)
+                r = _add_change(s, v, mean, lo, hi, pending)
                 if r < 2:
                     n_changes += 1
                 seen[r] += 1
@@ -186,10 +187,16 @@ def parse(source, cfg, now_s, state, s=None):
                 state["arcadia.detailLevel"] = _s(v)
             elif k == _MEAN:
                 mean = s.mean_u = _price(v, "rateMean")
+                for i in pending:  # JSON objects are unordered: the mean may come last
+                    s.prices[i] += mean
+                pending = []
             elif k == _STD:
                 s.std_u = _price(v, "rateStandardDeviation")
     except jsonstream.JSONError as e:
         raise ProviderError("arcadia: bad response: %s" % e)
+    if pending:
+        raise ProviderError("arcadia: %d price change(s) with rateMeanDelta only and no rateMean"
+                            % len(pending))
     if status == "error":
         from .arcadia_errors import error
 
@@ -234,8 +241,9 @@ def _bounds_note(seen, lo, hi, cap):
     return "; ".join(out)
 
 
-def _add_change(s, pc, mean_u, lo, hi):
-    """Add one PriceChange clipped to [lo, hi); 0 added, 1 clipped, 2 dropped (outside)."""
+def _add_change(s, pc, mean_u, lo, hi, pending):
+    """Add one PriceChange clipped to [lo, hi); 0 added, 1 clipped, 2 dropped (outside). One
+    priced by rateMeanDelta before rateMean is known gets the delta, its index in `pending`."""
     if not isinstance(pc, dict):
         raise ProviderError("arcadia: priceChanges entry is not an object")
     try:
@@ -247,12 +255,14 @@ def _add_change(s, pc, mean_u, lo, hi):
         amount = pc.get("rateAmount")
         if amount is not None:
             p = price_u(amount)
-        elif pc.get("rateMeanDelta") is not None and mean_u is not None:
-            p = mean_u + price_u(pc["rateMeanDelta"])
+        elif pc.get("rateMeanDelta") is not None:
+            p = price_u(pc["rateMeanDelta"]) + (0 if mean_u is None else mean_u)
         else:
             raise ProviderError("arcadia: price change at %s has no rateAmount"
                                 % pc["fromDateTime"])
         s.add(max(t0, lo), min(t1, hi), p, pc.get("name"))
+        if amount is None and mean_u is None:
+            pending.append(len(s) - 1)
         return 1 if clipped else 0
     except KeyError as e:
         raise ProviderError("arcadia: price change without %s" % e)
