@@ -513,7 +513,7 @@ def test_deadline_energy_is_measured_so_prices_arriving_mid_period_add_nothing()
         # 10-12 ran before tomorrow's prices were known; 01-03 would have been 2 h more
         assert on_seconds(hal.relay.history, T0 + 7 * HOUR, T0 + 31 * HOUR) == 2 * HOUR
         assert app.state.ran_period_s == T0 + 7 * HOUR and app.state.ran_s == 2 * HOUR
-        assert "2 h before 07:00 done" in app.reason, app.reason
+        assert "2 h done before 07:00" in app.reason, app.reason
 
 
 def test_measured_on_time_survives_a_power_cut():

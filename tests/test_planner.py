@@ -95,9 +95,9 @@ def test_plan_segments_contiguous_at_and_next_change():
     assert ons(p) == ["03:00-05:00", "13:00-14:00"]
     on, reason, until = p.at(DAY0 + 3 * H + 60)
     assert on is True and until == DAY0 + 4 * H
-    assert reason == "2nd cheapest of today's 3 h"
-    assert p.at(DAY0 + 4 * H)[1] == "1st cheapest of today's 3 h"
-    assert p.at(DAY0)[0] is False and p.at(DAY0)[1] == "not in cheapest of today's 3 h"
+    assert reason == "in the cheapest 3 h today (2nd lowest price)"
+    assert p.at(DAY0 + 4 * H)[1] == "in the cheapest 3 h today (1st lowest price)"
+    assert p.at(DAY0)[0] is False and p.at(DAY0)[1] == "not among the cheapest 3 h today"
     assert p.next_change(DAY0) == DAY0 + 3 * H
     assert p.next_change(DAY0 + 3 * H) == DAY0 + 5 * H
     assert p.next_change(DAY0 + 20 * H) == p.end_s
@@ -110,8 +110,9 @@ def test_mode_cheapest_day_plans_the_rest_of_the_need_over_the_rest_of_the_day()
     # at 10:00, 2 h measured as run today (03-05): 1 h is left, the cheapest hour left is 13
     p = plan(s, pol(hours=3), DAY0 + 10 * H, st(ran_period_s=DAY0, ran_s=2 * H), UTC)
     assert ons(p) == ["13:00-14:00"]
-    assert reason_at(p, DAY0 + 13 * H) == "1st cheapest of today's 3 h (2 h run)"
-    assert reason_at(p, DAY0 + 10 * H) == "not in cheapest of today's 3 h (2 h run)"
+    assert reason_at(p, DAY0 + 13 * H) == \
+        "in the cheapest 1 h still needed today (1st lowest price)"
+    assert reason_at(p, DAY0 + 10 * H) == "not among the cheapest 1 h still needed today"
     # nothing measured: the whole need over the rest of the day (13, 14, 12)
     assert ons(plan(s, pol(hours=3), DAY0 + 10 * H, st(), UTC)) == ["12:00-15:00"]
     # a count of another period (yesterday's) is not today's
@@ -119,7 +120,7 @@ def test_mode_cheapest_day_plans_the_rest_of_the_need_over_the_rest_of_the_day()
     assert ons(p) == ["12:00-15:00"]
     # all of it ran: nothing more today, and the reason says so
     p = plan(s, pol(hours=3), DAY0 + 10 * H, st(ran_period_s=DAY0, ran_s=3 * H), UTC)
-    assert ons(p) == [] and reason_at(p, DAY0 + 13 * H) == "today's 3 h done"
+    assert ons(p) == [] and reason_at(p, DAY0 + 13 * H) == "3 h done today"
     # the running interval counts from now: 1.5 h left at 13:30 -> 13:30-14:00, 14:00-15:00
     p = plan(s, pol(hours=3), DAY0 + 13 * H + 1800, st(ran_period_s=DAY0, ran_s=5400), UTC)
     assert ons(p) == ["13:30-15:00"]
@@ -165,7 +166,8 @@ def test_deadline_prices_arriving_mid_period_do_not_buy_the_run_hours_again():
     state.ran_s = H
     p = plan(s2, pp, DAY0 + 17 * H, state, UTC)
     assert ons(p, t1=DAY0 + 31 * H) == ["01:00-02:00"]
-    assert reason_at(p, DAY0 + 25 * H) == "1st cheapest of 2 h before 07:00 (1 h run)"
+    assert reason_at(p, DAY0 + 25 * H) == \
+        "in the cheapest 1 h still needed before 07:00 (1st lowest price)"
 
 
 def test_cheapest_per_day_prices_arriving_mid_day_keep_the_daily_need():
@@ -243,7 +245,7 @@ def test_15_minute_prices():
     p = plan(s, pol(hours=1), DAY0, st(), UTC)
     # cheapest quarters: 50 (4), 10 (5), 11 (6), 30 (6, later than 11)
     assert ons(p) == ["02:30-03:00", "07:30-07:45", "12:30-12:45"]
-    assert reason_at(p, DAY0 + 50 * 900) == "1st cheapest of today's 1 h"
+    assert reason_at(p, DAY0 + 50 * 900) == "in the cheapest 1 h today (1st lowest price)"
 
 
 def test_5_minute_prices():
@@ -260,9 +262,10 @@ def test_horizon_reaches_the_last_price():
     assert p.end_s == DAY0 + 54 * H
     # today's cheapest hour (04:00) has passed; tomorrow's; the partly known day after
     assert p.on_intervals() == [(DAY0 + 28 * H, DAY0 + 29 * H), (DAY0 + 52 * H, DAY0 + 53 * H)]
-    assert reason_at(p, DAY0 + 28 * H) == "1st cheapest of tomorrow's 1 h"
-    assert reason_at(p, DAY0 + 52 * H) == "1st cheapest of 2024-06-05's 1 h (prices until 06:00)"
-    assert reason_at(p, DAY0 + 6 * H) == "today's 1 h done"
+    assert reason_at(p, DAY0 + 28 * H) == "in the cheapest 1 h tomorrow (1st lowest price)"
+    assert reason_at(p, DAY0 + 52 * H) == \
+        "in the cheapest 1 h on 2024-06-05 (1st lowest price; prices until 06:00)"
+    assert reason_at(p, DAY0 + 6 * H) == "1 h done today"
 
 
 def test_irregular_intervals_smart_price_style():
@@ -282,7 +285,7 @@ def test_window_crossing_midnight_compares_slots_across_midnight():
     p = plan(s, pol(hours=2, period="window", window="22:00-07:00"), start + 12 * H, st(), UTC)
     assert ons(p, t1=start + 31 * H) == ["23:00-00:00", "01:00-02:00"]
     assert reason_at(p, start + 20 * H) == "outside window 22:00-07:00"
-    assert reason_at(p, start + 23 * H) == "1st cheapest of 2 h in 22:00-07:00"
+    assert reason_at(p, start + 23 * H) == "in the cheapest 2 h in 22:00-07:00 (1st lowest price)"
 
 
 def test_day_period_does_not_mix_days():
@@ -301,7 +304,8 @@ def test_rolling_window_crosses_midnight():
     p = plan(s, pol(hours=2, period="rolling", rolling_hours=12), start + 20 * H, st(), UTC)
     on = ons(p, t1=start + 32 * H)
     assert on == ["02:00-04:00"]
-    assert reason_at(p, start + 26 * H) == "1st cheapest of 2 h in 12 h from 20:00"
+    assert reason_at(p, start + 26 * H) == \
+        "in the cheapest 2 h in the 12 h from 20:00 (1st lowest price)"
 
 
 # -- mode: cheapest contiguous block ------------------------------------------------------------
@@ -372,7 +376,7 @@ def test_mode_deadline_before_local_time():
     s = sched(start, H, prices)
     p = plan(s, pol(mode="deadline", hours=2, deadline="07:00"), start + 12 * H, st(), UTC)
     assert ons(p, t1=start + 31 * H) == ["22:00-23:00", "06:00-07:00"]
-    assert reason_at(p, start + 22 * H) == "1st cheapest of 2 h before 07:00"
+    assert reason_at(p, start + 22 * H) == "in the cheapest 2 h before 07:00 (1st lowest price)"
 
 
 def test_deadline_beyond_last_price_plans_with_known_prices_and_says_so():
@@ -383,12 +387,12 @@ def test_deadline_beyond_last_price_plans_with_known_prices_and_says_so():
     p = plan(s, pol(mode="deadline", hours=2, deadline="07:00"), start + 12 * H, st(), UTC)
     assert ons(p) == ["20:00-21:00", "23:00-00:00"]
     assert reason_at(p, start + 20 * H) == \
-        "1st cheapest of 2 h before 07:00 (prices until 00:00)"
+        "in the cheapest 2 h before 07:00 (1st lowest price; prices until 00:00)"
     # need more than is known: all known time is used, and the reason says so
     p = plan(s, pol(mode="deadline", hours=20, deadline="07:00"), start + 12 * H, st(), UTC)
     assert ons(p) == ["12:00-00:00"]
     assert reason_at(p, start + 13 * H) == \
-        "all known prices for 20 h before 07:00 (prices until 00:00)"
+        "all known prices: fewer than the 20 h before 07:00 wanted (prices until 00:00)"
 
 
 def test_deadline_replanned_as_prices_arrive():
@@ -543,8 +547,8 @@ def test_fallback_rate_plan_when_no_backup_hours():
     p = plan(real, pol(hours=4), DAY0, st(), UTC, rate_plan=rate)
     # real 50s are dearer than the rate plan's 5s at 14-18: the plan compares them
     assert ons(p) == ["14:00-18:00"]
-    assert reason_at(p, DAY0 + 14 * H) == "rate plan: 1st cheapest of today's 4 h"
-    assert reason_at(p, DAY0) == "not in cheapest of today's 4 h"
+    assert reason_at(p, DAY0 + 14 * H) == "rate plan: in the cheapest 4 h today (1st lowest price)"
+    assert reason_at(p, DAY0) == "not among the cheapest 4 h today"
     # backup hours come first on the ladder: the rate plan is then ignored
     p = plan(real, pol(hours=4, backup_hours="20:00-21:00"), DAY0, st(), UTC, rate_plan=rate)
     assert ons(p) == ["00:00-04:00", "20:00-21:00"]
@@ -601,7 +605,7 @@ def test_dst_spring_day_pacific_has_23_hours():
     assert p.on_intervals()[0] == (d0 + H, d0 + 3 * H)  # 01:00 PST + 03:00 PDT, adjacent
     assert ons(p, z, t1=d0 + 23 * H) == ["01:00-04:00"]
     assert z.next_day_start(d0) == d0 + 23 * H
-    assert reason_at(p, d0 + H) == "1st cheapest of today's 2 h"
+    assert reason_at(p, d0 + H) == "in the cheapest 2 h today (1st lowest price)"
     # forced 02:00-03:00 does not exist on that day: nothing is forced
     p = plan(s, pol(hours=0, forced_on="02:00-03:00"), d0, st(), z)
     assert ons(p, z, t1=d0 + 23 * H) == []

@@ -23,6 +23,7 @@ from firmware.clock.iso import parse_iso
 from firmware.clock.tz import Zone
 from firmware.plan import planner
 from firmware.plan.planner import Policy, State, cheapest, cheapest_block, cost_of, plan
+from firmware.plan.policy import need_limit
 from firmware.prices.schedule import Schedule, price_u
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
@@ -301,11 +302,15 @@ def test_plan_invariants_random(prices, mode, period, quarters_on, min_on, min_o
     if relay_on is not None:
         state.on_since_s = now - 600 if relay_on else None
         state.off_since_s = None if relay_on else now - 600
-    pol = Policy.from_config({
+    cfg = {
         "policy.mode": mode, "policy.period": period, "policy.hours": quarters_on / 4,
         "policy.rolling_hours": 6, "policy.window": "22:00-06:00", "policy.on_below": "0.000",
         "policy.off_above": "0.070", "policy.min_on_min": min_on, "policy.min_off_min": min_off,
-        "policy.max_switches": max_sw})
+        "policy.max_switches": max_sw}
+    lim = need_limit(cfg)  # the schema refuses a need longer than the period
+    if lim is not None and cfg["policy.hours"] > lim[0]:
+        cfg["policy.hours"] = lim[0]
+    pol = Policy.from_config(cfg)
     p = plan(s, pol, now, state, zone)
     seg = p.segments
     assert seg[0][0] == now and p.end_s >= zone.next_day_start(now)

@@ -231,7 +231,7 @@ def test_e2e_1_deploy_copies_only_what_changed(board):
     assert out.splitlines() == ["copied  firmware/app/log.mpy", "removed firmware/clock/tz.py",
                                 "removed firmware/old.mpy",
                                 "deploy: 1 copied, 2 removed, %d unchanged (mpy); config and "
-                                "cache kept" % (n - 1)]
+                                "cache kept" % (n - 1), "app restarted (soft reboot)"]
     files = board.mpremote("exec", "import os; print(sorted(os.listdir('firmware/repl')),"
                                    " sorted(os.listdir('firmware/clock')))")
     assert "'plug.mpy'" in files and "'plug.py'" not in files and "'tz.py'" not in files
@@ -312,18 +312,105 @@ def test_e2e_3_status_and_plan_from_cache(board):
 
 
 def test_e2e_4_override_drives_the_relay_and_survives_restart(board):
+    assert "relay:  ON" in board.plugctl("status")  # no usable prices: safe_state on
     n0 = len(board.relay_writes())
-    out = board.plugctl("override", "on", "--minutes", "30")
-    assert "override ON until" in out
-    out = board.plugctl("status")  # after the restart plugctl did: restored from flash
-    assert "override: ON until" in out
-    assert "relay:  ON" in out
+    out = board.plugctl("override", "off", "--minutes", "30")
+    assert "override OFF until" in out and "app resumed (no restart)" in out
     writes = board.relay_writes()[n0:]
-    assert writes and writes[-1] == 1
-    assert 0 not in writes[writes.index(1):], writes  # two soft reboots: no OFF blip
+    assert writes and writes[-1] == 0  # the resumed app applied it at once
+    board.plugctl("reset")  # a soft reboot: the override comes back from flash
+    out = board.plugctl("status")
+    assert "override: OFF until" in out
+    assert "relay:  OFF" in out
+    writes = board.relay_writes()[n0:]
+    assert 1 not in writes[writes.index(0):], writes  # through the reboot: no ON blip
     out = board.plugctl("override", "cancel")
     assert "override cancelled" in out
     assert "override:" not in board.plugctl("status")
+
+
+def _boots(board):
+    """How many times the app booted, from its log on flash (plugctl itself would add one
+    if it rebooted the board)."""
+    out = board.mpremote("exec", "n = 0\nfor name in ('log.txt.1', 'log.txt'):\n"
+                                 "    try:\n        n += open(name).read().count(' boot: v')\n"
+                                 "    except OSError:\n        pass\nprint('BOOTS', n)")
+    return int(out.split("BOOTS")[1].split()[0])
+
+
+def test_e2e_4b_reading_commands_resume_the_app_without_a_reboot(board):
+    """status, plan, log and config show|get|help stop the app only while they read it: the
+    app goes on where it stopped (before: every command soft-rebooted it, and each added boot
+    lines to its log). Commands that change something say what happened to the app."""
+    board.plugctl("status")  # leaves the app running (resumed) for the baseline
+    boots, writes = _boots(board), len(board.relay_writes())
+    for args in (["status"], ["plan", "--hours", "6"], ["log", "-n", "5"],
+                 ["config", "show"], ["config", "get", "tz"], ["config", "help", "tz"]):
+        out = board.plugctl(*args)
+        assert "restarted" not in out and "soft reboot" not in out, out
+    assert _boots(board) == boots  # no new boot lines: the same app ran on
+    assert len(board.relay_writes()) == writes  # and never touched the relay meanwhile
+    out = board.plugctl("status")
+    assert "app running (paused while plugctl reads it; it resumes right after)" in out
+    out = board.plugctl("override", "off", "--minutes", "15")
+    assert not [ln for ln in out.splitlines() if ln[19:21] == "Z "], out  # no UTC log echo
+    assert "app resumed (no restart)" in out
+    assert _boots(board) == boots
+    out = board.plugctl("override", "cancel")
+    assert "override cancelled" in out
+    assert board.plugctl("override", "cancel").splitlines()[0] == "no override to cancel"
+    out = board.plugctl("config", "set", "policy.hours", "5")
+    assert "app restarted (soft reboot)" in out
+    assert _boots(board) == boots + 1
+
+
+def test_e2e_4c_limits_are_the_plugs_own(board):
+    """The same limits at every door: plugctl refuses before it touches the board."""
+    for args, says in ((["override", "on", "--minutes", "0"], "expected an integer in 1..1440 "
+                        "min (ends early with `override cancel`)"),
+                       (["override", "on", "--minutes", "5000"], "--minutes 5000 is not allowed"),
+                       (["log", "-n", "-5"], "-n: -5 is not allowed; expected an integer in "
+                                             "1..1000"),
+                       (["plan", "--hours", "0"], "expected an integer in 1..168")):
+        out = board.plugctl(*args, expect=2)
+        assert says in out, out
+    out = board.plugctl("config", "set", "policy.hours", "25", expect=plugctl.EXIT_REJECTED)
+    assert out.strip() == ("plugctl: error: policy.hours: 25 is not allowed with "
+                           "policy.period=day; expected at most 24 h")
+    out = board.plugctl("config", "help", "policy.hours")
+    assert out.splitlines()[:3] == [
+        "policy.hours: on time per period, block length, or time needed before the deadline",
+        "  accepts: a number in 0..168 h",
+        "  limits:  at most 24 h with policy.period=day or policy.mode=deadline, the window's "
+        "length with policy.period=window, policy.rolling_hours with policy.period=rolling"]
+    assert "  default: 4" in out and "  value:   5 (differs from the default)" in out
+    out = board.plugctl("config", "show")
+    heads = [ln for ln in out.splitlines() if ln.startswith("[")]
+    assert heads[:3] == ["[general]", "[arcadia: price source in use]", "[policy]"], heads
+
+
+def test_e2e_4d_status_at_the_repl_after_ctrl_c_says_the_app_is_stopped(board):
+    out = board.mpremote("exec", "import plug; plug.status()")
+    assert "app STOPPED at the REPL (Ctrl-C): nothing switches until Ctrl-D, plug.resume() " \
+           "or `plugctl reset`" in out
+    assert "app running" not in out
+
+
+def test_e2e_4e_a_port_held_by_another_program_is_the_readme_line(board):
+    import serial
+
+    holder = serial.Serial(board.link, exclusive=True)  # a serial monitor left open
+    try:
+        out = board.plugctl("status", expect=plugctl.EXIT_DEVICE)
+    finally:
+        holder.close()
+    assert out.count("\n") == 1 and "Traceback" not in out
+    assert out.startswith("plugctl: error: no answer from the board on %s: another program "
+                          "(a serial monitor, an IDE, another mpremote) holds the port"
+                          % board.link)
+    with open(os.path.join(ROOT, "README.md")) as f:
+        assert "**`no answer from the board`**: another program" in f.read()
+    board.plugctl("status")  # and the plug is fine afterwards
 
 
 def test_e2e_5_restart_starts_the_app_with_the_new_config(board):

@@ -163,12 +163,12 @@ def test_planner_ranks_by_retail_price_and_says_both():
     cfg = {"policy.hours": 1, "price.vat_pct": 25, "price.grid_tou": "spids 0.1 * * 17:00-21:00"}
     p = plan(s, Policy.from_config(cfg), d0, _state(), CET)
     assert p.on_intervals() == [(d0 + 3 * H, d0 + 4 * H)]
-    assert p.at(d0 + 3 * H)[1] == ("1st cheapest of today's 1 h: "
+    assert p.at(d0 + 3 * H)[1] == ("in the cheapest 1 h today (1st lowest price): "
                                    "0.0500 retail = 0.0400 spot + 0.0000 grid + 25% VAT")
     # on the energy price alone the plug would run in the grid peak
     p = plan(s, Policy.from_config({"policy.hours": 1}), d0, _state(), CET)
     assert p.on_intervals() == [(d0 + 18 * H, d0 + 19 * H)]
-    assert p.at(d0 + 18 * H)[1] == "1st cheapest of today's 1 h"
+    assert p.at(d0 + 18 * H)[1] == "in the cheapest 1 h today (1st lowest price)"
 
 
 def test_price_limits_are_retail_prices():

@@ -109,7 +109,7 @@ def test_spread_zero_is_the_exact_plan_and_reasons_say_spread():
     said = False
     for cls in range(planner.SPREAD_CLASSES):
         for _s, _e, on, r in day_plan(sched, day, cls, 20).segments:
-            if on and r.startswith("spread: within 0.0200 of the cheapest of"):
+            if on and r.startswith("spread: within 0.0200 of the cheapest "):
                 said = True
     assert said
 

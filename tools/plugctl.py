@@ -4,8 +4,12 @@
 
 Each command runs `mpremote` (its CLI, as a subprocess) against the board: deploy copies files
 with `mpremote fs cp`, the others run a line of the on-device `plug` API (firmware/repl/plug.py)
-with `mpremote exec`. mpremote stops the running app when it connects, so every command ends
-by restarting it with a soft reboot (boot.py + main.py), unless --no-restart.
+with `mpremote exec`. mpremote stops the running app when it connects (Ctrl-C). Commands that
+only read (status, plan, log, config show|get|help|export) and those the app applies live
+(override, fetch) then resume it where it stopped (plug.resume(): no reboot, no boot lines in
+its log); commands that change settings or code restart it with a soft reboot and say so.
+--no-restart leaves the board at the REPL. Argument limits are the plug's own (its schema and
+firmware/repl/view.py), checked here before the board is touched.
 Errors are one PlugctlError line on stderr and a non-zero exit status; secrets are never
 printed in full (the board masks them before they cross the wire).
 """
@@ -18,6 +22,8 @@ import subprocess
 import sys
 import time
 
+from firmware.repl.view import LOG_LINES, PLAN_HOURS, override_field
+
 from . import plugctl_deploy as deploy_mod
 
 EXIT_USAGE = 2
@@ -25,6 +31,9 @@ EXIT_DEVICE = 3
 EXIT_REJECTED = 4
 BOOTED_MARK = b" I boot: v"  # firmware/app/control.py logs this at the end of App.boot()
 BOOT_WAIT_S = 15
+RESUMED_MARK = b"app resumed"  # firmware/repl/plug.py resume() prints it as the app starts
+BUSY = ("no answer from the board on %s: another program (a serial monitor, an IDE, another "
+        "mpremote) holds the port; close it and try again")
 COPY_CHUNK = 1024  # bytes per write; its repr must compile in the board's RAM
 
 
@@ -64,9 +73,11 @@ class Board:
         self.port = port
         self.timeout_s = timeout_s
         self.verbose = verbose
+        self.touched = False  # a command that failed before reaching the board leaves it be
 
     def mpremote(self, *args, resume=True, timeout_s=None):
         """Run `mpremote connect PORT [resume] ARGS...`; stdout, or PlugctlError."""
+        self.touched = True
         cmd = [sys.executable, "-m", "mpremote", "connect", self.port]
         if resume:  # keep the interrupted app in RAM: plug.status() can read it live
             cmd.append("resume")
@@ -78,20 +89,35 @@ class Board:
             p = subprocess.run(cmd, capture_output=True, text=True,
                                timeout=timeout_s or self.timeout_s)
         except subprocess.TimeoutExpired:
-            raise PlugctlError("no answer from the board on %s within %ds (is another program "
-                               "using the port?)" % (self.port, timeout_s or self.timeout_s))
+            raise PlugctlError(BUSY % self.port + " (nothing within %ds)"
+                               % (timeout_s or self.timeout_s))
         out = p.stdout.replace("\r\n", "\n")
         if p.returncode != 0:
-            raise PlugctlError(_device_error(out + p.stderr.replace("\r\n", "\n")))
+            raise PlugctlError(_device_error(out + p.stderr.replace("\r\n", "\n"), self.port))
         return out
 
+    def open(self):
+        """mpremote's serial transport on the port, or the one-line 'port busy' error."""
+        from mpremote.transport_serial import SerialTransport
+
+        self.touched = True
+        try:
+            return SerialTransport(self.port, baudrate=115200)
+        except Exception as e:  # TransportError("failed to access ..."), OSError
+            if "failed to access" in str(e) or "lock" in str(e) or "busy" in str(e).lower():
+                raise PlugctlError(BUSY % self.port)
+            raise PlugctlError("cannot open %s: %s" % (self.port, e))
+
     def plug(self, code):
-        """Run plug API code on the board; lines starting with ERROR become a PlugctlError."""
-        out = self.mpremote("exec", "import plug\n" + code)
+        """Run plug API code on the board; lines starting with ERROR become a PlugctlError.
+        plug.tool() first: its reports say the app is paused for this command."""
+        out = self.mpremote("exec", "import plug\nplug.tool()\n" + code)
         errors = [ln[6:] for ln in out.splitlines() if ln.startswith("ERROR ")]
         if errors:
             raise PlugctlError(errors[0], EXIT_REJECTED)
-        return out
+        # The app's console echo of its log (UTC times) is left out: `plugctl log` shows the
+        # same lines in the plug's local time, as every other time plugctl prints.
+        return "".join(ln for ln in out.splitlines(True) if not _is_log_line(ln))
 
     def copy_files(self, setup_code, files, final_code=""):
         """Run setup_code, then write each (device path, host path) through mpremote's
@@ -99,12 +125,8 @@ class Board:
         Each file is written to <path>.part and renamed, so a cut cable never leaves a
         half-written module behind; final_code (removing stale files) runs last."""
         from mpremote.transport import TransportError, TransportExecError
-        from mpremote.transport_serial import SerialTransport
 
-        try:
-            t = SerialTransport(self.port, baudrate=115200)
-        except Exception as e:
-            raise PlugctlError("cannot open %s: %s" % (self.port, e))
+        t = self.open()
         try:
             t.enter_raw_repl(soft_reset=False)
             if setup_code:
@@ -142,12 +164,7 @@ class Board:
 
     def restart(self):
         """Soft reboot from the friendly REPL: the board runs boot.py and main.py again."""
-        from mpremote.transport_serial import SerialTransport
-
-        try:
-            t = SerialTransport(self.port, baudrate=115200)
-        except Exception as e:
-            raise PlugctlError("cannot open %s: %s" % (self.port, e))
+        t = self.open()
         try:
             t.serial.write(b"\r\x03\x03")
             time.sleep(0.05)
@@ -158,6 +175,33 @@ class Board:
             if not data.endswith(b"soft reboot\r\n"):
                 raise PlugctlError("the board did not restart (no 'soft reboot')")
             return self._wait_booted(t)
+        finally:
+            t.close()
+
+    def resume(self):
+        """Start the app the command stopped again where it stopped: plug.resume() at the
+        friendly REPL (it blocks there, as main.py does). True when it resumed; False when
+        there was no app in RAM (safe mode, a board just reset): the board is left as it is."""
+        t = self.open()
+        try:
+            t.serial.write(b"\r\x03\x03")
+            time.sleep(0.05)
+            t.serial.write(b"\r\x02")  # Ctrl-B: friendly REPL
+            t.read_until(1, b">>> ", timeout=2)
+            t.serial.write(b"import plug; plug.resume()\r")
+            seen, t0 = b"", time.monotonic()
+            while time.monotonic() - t0 < 10:
+                n = t.serial.inWaiting()
+                if not n:
+                    time.sleep(0.02)
+                    continue
+                seen += t.serial.read(n)
+                if RESUMED_MARK + b"\r\n" in seen or RESUMED_MARK + b"\n" in seen:
+                    return True
+                if b"ERROR resume" in seen:
+                    return False
+            raise PlugctlError("the board did not resume the app (no '%s')"
+                               % RESUMED_MARK.decode())
         finally:
             t.close()
 
@@ -180,9 +224,18 @@ class Board:
         return BOOTED_MARK in seen
 
 
-def _device_error(text):
+def _is_log_line(line):
+    # firmware/app/log.py: "2025-07-15T08:00:00Z I tag: message"
+    return len(line) > 23 and line[4] == "-" and line[10] == "T" and line[19] == "Z" and \
+        line[20] == " " and line[21] in "DIWE" and line[22] == " "
+
+
+def _device_error(text, port="the port"):
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     last = lines[-1] if lines else "mpremote failed"
+    if "failed to access" in text or "could not enter raw repl" in text or \
+            "TransportError" in text:
+        return BUSY % port  # mpremote's words for a port another program holds
     if "no module named 'plug'" in last or "no module named 'firmware" in last:
         return "the firmware is not on the board (%s): run `plugctl deploy` first" % last
     if last.startswith("mpremote: "):
@@ -237,6 +290,11 @@ def _deploy(board, a, built):
 def cmd_config(board, a):
     if a.action == "show":
         print(board.plug("plug.config()"), end="")
+    elif a.action == "help":
+        if len(a.names) > 1:
+            raise PlugctlError("config help takes at most one NAME (a setting or a group)",
+                               EXIT_USAGE)
+        print(board.plug("plug.help(%s)" % (_q(a.names[0]) if a.names else "")), end="")
     elif a.action == "get":
         for name in a.names:
             print(board.plug("plug.get(%s)" % _q(name)), end="")
@@ -292,10 +350,35 @@ def cmd_fetch(board, a):
 
 def cmd_override(board, a):
     if a.state == "cancel":
-        code = "plug.override(False, 0)"
+        if a.minutes is not None:
+            raise PlugctlError("override cancel takes no --minutes", EXIT_USAGE)
+        code = "plug.cancel()"
     else:
-        code = "plug.override(%s, %d)" % (_q(a.state), a.minutes)  # the plug parses on/off
+        code = "plug.override(%s, %d)" % (_q(a.state), 60 if a.minutes is None else a.minutes)
     print(board.plug(code), end="")
+
+
+def _count(limits, what):
+    """argparse type: an integer within the plug's own limits for `what`."""
+    def conv(text):
+        try:
+            n = int(text)
+        except ValueError:
+            n = None
+        if n is None or not limits[0] <= n <= limits[1]:
+            raise argparse.ArgumentTypeError("%s: %s is not allowed; expected an integer in "
+                                             "%d..%d" % (what, text, limits[0], limits[1]))
+        return n
+    return conv
+
+
+def _minutes(text):
+    f = override_field()  # the limits of override.minutes, as the plug applies them
+    try:
+        return f.check(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("--minutes %s is not allowed; expected %s (ends "
+                                         "early with `override cancel`)" % (text, f.allowed()))
 
 
 def cmd_wifi(board, a):
@@ -310,15 +393,14 @@ def cmd_reset(board, a):
         if not a.yes:
             answer = input("Erase all settings, the price cache and the log on %s? Type yes: "
                            % board.port)
-            if answer.strip() != "yes":
-                a.no_restart = True  # nothing was touched: leave the running app alone
+            if answer.strip() != "yes":  # the board was not touched: the app runs on
                 raise PlugctlError("factory reset cancelled", EXIT_USAGE)
         print(board.plug('plug.factory_reset(confirm="yes")'), end="")
     if a.hard:
         board.mpremote("reset")
         board.wait_ready()  # this stops the app that just booted: main() starts it again
         print("hard reset")
-    # the restart itself happens in main() like after every command
+    board.touched = True  # the restart itself happens in main(), as after every command
 
 
 def cmd_rateplan(board, a):
@@ -351,24 +433,28 @@ def _args_deploy(p):
 
 
 def _args_config(p):
-    p.add_argument("action", choices=("show", "get", "set", "import", "export"))
+    p.add_argument("action", choices=("show", "get", "set", "help", "import", "export"))
     p.add_argument("names", nargs="*", metavar="ARG",
-                   help="get: NAME...; set: NAME VALUE [NAME VALUE...]; import/export: FILE")
+                   help="get: NAME...; set: NAME VALUE [NAME VALUE...]; help: [NAME or GROUP] "
+                        "(meaning, type, limits, default); import/export: FILE")
     p.add_argument("--with-secrets", action="store_true",
                    help="export: write secrets in full into FILE (never printed)")
 
 
 def _args_plan(p):
-    p.add_argument("--hours", type=int, default=24, help="how far ahead (default 24)")
+    p.add_argument("--hours", type=_count(PLAN_HOURS, "--hours"), default=24,
+                   help="how far ahead, %d..%d (default 24)" % PLAN_HOURS)
 
 
 def _args_log(p):
-    p.add_argument("-n", type=int, default=20, help="number of lines (default 20)")
+    p.add_argument("-n", type=_count(LOG_LINES, "-n"), default=20,
+                   help="number of lines, %d..%d (default 20)" % LOG_LINES)
 
 
 def _args_override(p):
     p.add_argument("state", choices=("on", "off", "cancel"))
-    p.add_argument("--minutes", type=int, default=60, help="how long (default 60)")
+    p.add_argument("--minutes", type=_minutes, default=None,
+                   help="how long, within the limits of override.minutes (default 60)")
 
 
 def _args_wifi(p):
@@ -423,6 +509,37 @@ def parser():
     return ap
 
 
+READ_ONLY = ("status", "plan", "log")
+LIVE = ("override", "fetch")  # the paused app applies them itself: resume, no restart
+
+
+def changes(a):
+    """False for a command that only reads; else whether it is applied live or needs a
+    restart ("live" / "restart")."""
+    if a.command in READ_ONLY or (a.command == "config" and
+                                  a.action in ("show", "get", "help", "export")):
+        return False
+    return "live" if a.command in LIVE else "restart"
+
+
+def _start_again(board, a, failed):
+    kind = changes(a)
+    if kind != "restart" or (failed is not None and a.command == "config"):
+        # nothing changed (or a refused setting changed nothing): the app goes on where it
+        # stopped; no reboot, no boot lines in its log
+        resumed = board.resume()
+        if kind == "live" and failed is None:
+            print("app resumed (no restart)" if resumed else
+                  "no app was running (safe mode?): it applies the change when it starts")
+        elif not resumed:
+            print("plugctl: note: no app was running on the board; left as it was "
+                  "(`plugctl reset` starts it)", file=sys.stderr)
+        return
+    booted = board.restart()
+    print("app restarted (soft reboot)%s" % (
+        "" if booted else ", but it did not report its boot (safe mode? see `plugctl log`)"))
+
+
 def main(argv=None):
     ap = parser()
     a = ap.parse_args(argv)
@@ -442,15 +559,16 @@ def main(argv=None):
             fn(board, a)
         except PlugctlError as e:
             failed = e
-        if not a.no_restart:  # the app was interrupted by mpremote: start it again
+        if not board.touched:
+            pass  # refused before reaching the board: the app never stopped
+        elif not a.no_restart:  # the app was interrupted by mpremote: start it again
             try:
-                booted = board.restart()
-                if a.command == "reset":
-                    print("restarted: the app is running" if booted else
-                          "restarted, but the app did not report its boot (safe mode? "
-                          "see `plugctl log`)")
+                _start_again(board, a, failed)
             except PlugctlError as e:
                 failed = failed or e
+        elif failed is None and changes(a):
+            print("app left stopped at the REPL (--no-restart): nothing switches until "
+                  "`plugctl reset`")
         if failed is not None:
             raise failed
     except PlugctlError as e:

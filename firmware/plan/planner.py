@@ -181,24 +181,21 @@ class _Ctx:
         self.blocks = []
 
 
-def _label(c, ps, pe):
-    """The phrase naming a period's amount: "today's 4 h", "4 h before 07:00"..."""
+def _scope(c, ps, pe):
+    """The words naming a period: "today", "on 2024-06-05", "before 07:00", "in 22:00-07:00"."""
     pol, zone = c.pol, c.zone
-    amount = _dur(pol.need_s)
     if pol.mode == "deadline":
-        return "%s before %s" % (amount, _hm(pe, zone))
+        return "before %s" % _hm(pe, zone)
     if pol.period == "window":
-        return "%s in %s-%s" % (amount, _hm(ps, zone), _hm(pe, zone))
+        return "in %s-%s" % (_hm(ps, zone), _hm(pe, zone))
     if pol.period == "rolling":
-        return "%s in %s from %s" % (amount, _dur(pe - ps), _hm(ps, zone))
+        return "in the %s from %s" % (_dur(pe - ps), _hm(ps, zone))
     today = zone.day_start(c.now)
     if ps == today:
-        day = "today's"
-    elif ps == zone.next_day_start(today):
-        day = "tomorrow's"
-    else:
-        day = _ymd(ps, zone) + "'s"
-    return "%s %s" % (day, amount)
+        return "today"
+    if ps == zone.next_day_start(today):
+        return "tomorrow"
+    return "on " + _ymd(ps, zone)
 
 
 def _ymd(t, zone):
@@ -276,7 +273,9 @@ def _choose(c, ps, pe, pieces, note):
 
 
 def _choose_cheapest(c, ps, pe, pieces, note):
-    what = _label(c, ps, pe)
+    # Reasons are sentences: "in the cheapest 4 h today (5th lowest price)"; in the running
+    # period the amount is what is still needed ("the cheapest 3 h 30 min still needed today")
+    scope = _scope(c, ps, pe)
     need, left, done = c.pol.need_s, pieces, 0
     if ps < c.now:  # the running period: the rest of the need over the rest of the time
         done = c.ran_s if c.ran_period_s == ps else 0
@@ -288,27 +287,24 @@ def _choose_cheapest(c, ps, pe, pieces, note):
     known_left = 0
     for s, e, _p in left:
         known_left += e - s
-    run_note = note
-    if done:
-        run_note = " (%s run%s)" % (_dur(done), ", " + note[2:-1] if note else "")
+    what = "%s%s %s" % (_dur(need), " still needed" if done else "", scope)
     short = known_left < need
     chosen = []
     sel = cheapest(_spread(c, left), need)
     exact = cheapest(left, need) if c.pol.spread_u and not short else sel
+    until = ("; " + note[2:-1]) if note else ""  # "; prices until 13:00"
     for s, e, rank in sel:
         if short:
-            r = "all known prices for %s%s" % (what, run_note)
+            r = "all known prices: fewer than the %s wanted%s" % (what, note)
         elif exact is not sel and not _inside(s, e, exact):
-            r = "spread: within %s of the cheapest of %s%s" % (
-                format_price(c.pol.spread_u), what, run_note)
+            r = "spread: within %s of the cheapest %s%s" % (
+                format_price(c.pol.spread_u), what, note)
         else:
-            r = "%s cheapest of %s%s" % (_ord(rank), what, run_note)
+            r = "in the cheapest %s (%s lowest price%s)" % (what, _ord(rank), until)
         chosen.append((s, e, _priced(c, s, r)))
-    off_reason = "not in cheapest %s%s" % (what, run_note)
-    if c.pol.mode == "cheapest" and c.pol.period == "day":
-        off_reason = "not in cheapest of %s%s" % (what, run_note)
+    off_reason = "not among the cheapest %s%s" % (what, note)
     if done and not need:
-        off_reason = "%s done%s" % (what, note)
+        off_reason = "%s done %s" % (_dur(c.pol.need_s), scope)
     return chosen, off_reason
 
 

@@ -231,6 +231,7 @@ def resume():
     # asyncio.run makes its own loop; the one made here is closed unused)
     asyncio.new_event_loop().close()
     app = p.app
+    p.tool = False  # the next stop is a person's Ctrl-C until plugctl says otherwise
     print("app resumed")
     return boot_guard.start(app.hal, app.cfg, lambda _h, _c: app,
                             lambda a: asyncio.run(a.run())) == "stopped"
