@@ -40,7 +40,7 @@ import time
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
 
-from firmware.clock.iso import TimeFormatError, format_iso, parse_iso_offset
+from firmware.clock.iso import TimeFormatError, civil_from_days, format_iso, parse_iso_offset
 
 from .prices import u_to_text
 
@@ -96,8 +96,11 @@ def _arcadia_error(code, message, prop=None):
 
 class ArcadiaApi:
     """GET /rest/v1/prices/smart (APIS.md 1.5): HTTP Basic auth, the standard envelope, one
-    Price whose priceChanges[] hold one entry per price change, or per hour with groupBy=HOUR
-    (per quarter hour with QTRHOUR). Times carry the market zone's offset (-08:00)."""
+    Price whose priceChanges[] hold one entry per price change (groupBy omitted or NONE), or one
+    per QTRHOUR, HOUR, local DAY, MONTH or YEAR, or one for ALL of the window (the SDK's groupBy
+    enum; a group is the time-weighted mean of its part of the window); any other groupBy is a
+    400 InvalidArgument. Times carry the market zone's offset (-08:00); detailLevel is
+    QUANTITY_KEY, as Smart Price documents it."""
 
     HOSTS = ("api.genability.com",)
     DEVICE_CONFIG = {"arcadia.appId": "sim-app", "arcadia.appKey": "sim-key",
@@ -147,7 +150,11 @@ class ArcadiaApi:
         if t1 <= t0:
             return 400, hdr, _arcadia_error("InvalidArgument", "toDateTime before fromDateTime",
                                             "toDateTime").encode()
-        group = (q.get("groupBy") or "").upper()
+        group = (q.get("groupBy") or "NONE").upper()
+        if group not in GROUPS:
+            return 400, hdr, _arcadia_error("InvalidArgument", "groupBy %s is not one of %s"
+                                            % (q["groupBy"], ", ".join(GROUPS)),
+                                            "groupBy").encode()
         rows = self._rows(req.feed.window(t0, t1, req.now_s), group)
         if not rows:
             body = {"status": "success", "count": 0, "type": "Price", "results": [],
@@ -166,7 +173,7 @@ class ArcadiaApi:
             for s, e, p in rows)
         body = ('{"status":"success","count":1,"type":"Price","results":[{'
                 '"description":"Simulated smart tariff (%s)","masterTariffId":%d,'
-                '"fromDateTime":"%s","toDateTime":"%s","detailLevel":"TOTAL","currency":"%s",'
+                '"fromDateTime":"%s","toDateTime":"%s","detailLevel":"QUANTITY_KEY","currency":"%s",'
                 '"rateMean":%s,"rateStandardDeviation":%s,"priceChanges":[%s]}],'
                 '"pageCount":25,"pageStart":0}'
                 % (self.series.market, self.TARIFF_ID, self._iso(rows[0][0]),
@@ -178,25 +185,39 @@ class ArcadiaApi:
     def _name(p, mean):
         return "Off-Peak consumption charges" if p <= mean else "Peak consumption charges"
 
-    def _rows(self, window, group):
-        rows = []
+    def _bucket(self, t, group):
+        """[start, end) of the group holding UTC second t (local days, months, years)."""
         if group in ("HOUR", "QTRHOUR"):
             step = 3600 if group == "HOUR" else 900
-            acc = None  # [bucket_start, bucket_end, price-seconds, seconds]
+            return t - t % step, t - t % step + step
+        z = self.zone
+        if group == "DAY":
+            return z.day_start(t), z.next_day_start(t)
+        if group == "ALL":
+            return 0, 1 << 62
+        y, m, _d = civil_from_days((t + z.offset_at(t)) // 86400)
+        if group == "YEAR":
+            return z.to_utc(y, 1, 1), z.to_utc(y + 1, 1, 1)
+        return z.to_utc(y, m, 1), z.to_utc(y + (m == 12), m % 12 + 1, 1)
+
+    def _rows(self, window, group):
+        rows = []
+        if group != "NONE":
+            acc = None  # [bucket, first_s, last_e, price-seconds, seconds]
             for s, e, p in window:
                 while s < e:
-                    b0 = s - s % step
-                    b1 = min(b0 + step, e)
+                    b0, b1 = self._bucket(s, group)
+                    b1 = min(b1, e)
                     if acc is None or acc[0] != b0:
                         if acc:
-                            rows.append((acc[0], acc[1], _div_round(acc[2], acc[3])))
-                        acc = [b0 if b0 >= s else s, b1, 0, 0]
-                    acc[1] = b1
-                    acc[2] += (b1 - s) * p
-                    acc[3] += b1 - s
+                            rows.append((acc[1], acc[2], _div_round(acc[3], acc[4])))
+                        acc = [b0, s, b1, 0, 0]
+                    acc[2] = b1
+                    acc[3] += (b1 - s) * p
+                    acc[4] += b1 - s
                     s = b1
             if acc:
-                rows.append((acc[0], acc[1], _div_round(acc[2], acc[3])))
+                rows.append((acc[1], acc[2], _div_round(acc[3], acc[4])))
             return rows
         for s, e, p in window:  # one entry per actual price change
             if rows and rows[-1][2] == p and rows[-1][1] == s:
@@ -204,6 +225,9 @@ class ArcadiaApi:
             else:
                 rows.append((s, e, p))
         return rows
+
+
+GROUPS = ("NONE", "ALL", "YEAR", "MONTH", "DAY", "HOUR", "QTRHOUR")  # the SDK's groupBy enum
 
 
 def _div_round(a, b):

@@ -84,7 +84,7 @@ def test_parse_default_48h():
         "Summer Partial-Peak consumption charges"
     assert len(s.names) == 3
     assert s.fetched_s == NOW
-    assert st["arcadia.detailLevel"] == "TOTAL"
+    assert st["arcadia.detailLevel"] == "QUANTITY_KEY"
     assert "arcadia.tariff_note" not in st
 
 
