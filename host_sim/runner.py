@@ -63,6 +63,9 @@ class Options:
                                                                         "micropython")
         self.mpy_heap = "4m"
         self.mpy = False  # micropython runtime: run the firmware from .mpy, as deployed
+        # the device side's module in host_sim/ under MicroPython (host_sim/soak.py runs its
+        # soak_device, which wraps device_main.run with heap and flash figures)
+        self.device_module = "device_main"
         for k, v in kw.items():
             if not hasattr(self, k):
                 raise TypeError("unknown option %s" % k)
@@ -307,7 +310,7 @@ def _run_micropython(opts, dev, emit):
         json.dump(dev, f)
     env = dict(os.environ)
     env["MICROPYPATH"] = ".frozen:" + ROOT
-    main = [os.path.join(ROOT, "host_sim", "device_main.py")]
+    main = [os.path.join(ROOT, "host_sim", opts.device_module + ".py")]
     cwd = ROOT
     mpy_dir = None
     if opts.mpy:
@@ -318,13 +321,15 @@ def _run_micropython(opts, dev, emit):
         mpy_dir = tempfile.mkdtemp(prefix="ww_sim_mpy_")
         try:
             _compile(["firmware", "plug.py"], os.path.join(mpy_dir, "fw"))
-            _compile(["host_sim/__init__.py", "host_sim/simhal.py", "host_sim/device_main.py"],
+            _compile(["host_sim/__init__.py", "host_sim/simhal.py", "host_sim/device_main.py"]
+                     + ["host_sim/%s.py" % opts.device_module] * (opts.device_module
+                                                                 != "device_main"),
                      os.path.join(mpy_dir, "board"))
         except (OSError, ValueError) as e:
             shutil.rmtree(mpy_dir, ignore_errors=True)
             raise SimError("cannot precompile the firmware: %s" % e)
         env["MICROPYPATH"] = ".frozen:%s:%s" % (os.path.join(mpy_dir, "fw"), ROOT)
-        main = ["-m", "host_sim.device_main"]
+        main = ["-m", "host_sim." + opts.device_module]
         cwd = os.path.join(mpy_dir, "board")
     cmd = [exe, "-X", "heapsize=" + opts.mpy_heap] + main + [opt_path]
     try:

@@ -5,6 +5,9 @@ device and saves generations of the cache back to back (schedules A and B altern
 generation number rides in the extras). We SIGKILL it at a random moment, remount the image in a
 fresh interpreter and require the cache to load as exactly the last completed generation, or, if
 the kill hit a save, the one being written. Never "no cache", never a mixture.
+
+`make test` runs ITERATIONS kills; WW_POWERLOSS_KILLS=N asks for N (`make soak`: 1,000), and the
+run then fails unless all N happened.
 """
 
 import os
@@ -17,6 +20,7 @@ from minheap import ROOT, micropython_cmd, mpy_env
 
 WORKER = os.path.join(ROOT, "tests", "store_powerloss_worker.py")
 ITERATIONS = 40
+S_PER_KILL = 1.0  # wall-time allowance per kill (about 0.15 s each here)
 
 
 def _mpy(*args, **kw):
@@ -55,11 +59,14 @@ def test_kill_during_writes_leaves_old_or_new_cache(tmp_path):
     assert p.stdout.strip().endswith("OK"), p.stdout + p.stderr
     on_flash = _check(img)
     assert on_flash == 0
-    rng = random.Random(int(os.getenv("WW_SEED", "0")) or None)
+    asked = int(os.getenv("WW_POWERLOSS_KILLS") or 0)
+    iterations = asked or ITERATIONS
+    seed = int(os.getenv("WW_SEED", "0")) or int.from_bytes(os.urandom(4), "little")
+    rng = random.Random(seed)
     mid_write = completed = 0
     save_s = 0.03
-    t_end = time.monotonic() + 30
-    for it in range(ITERATIONS):
+    t_end = time.monotonic() + max(30, S_PER_KILL * iterations)
+    for it in range(iterations):
         if time.monotonic() > t_end:
             break
         log = str(tmp_path / ("w%d.log" % it))
@@ -99,10 +106,11 @@ def test_kill_during_writes_leaves_old_or_new_cache(tmp_path):
             assert loaded == last_done, (it, last_done, begun, loaded, out[-200:])
         completed += 0 if done is None else done - on_flash
         on_flash = loaded
-    print("power loss: %d kills, %d inside a save, %d saves completed"
-          % (it + 1, mid_write, completed))
-    # the test is only meaningful if many kills actually landed inside a save
     kills = it + 1
+    print("power loss (seed %d): %d kills survived, %d inside a save, %d saves completed, "
+          "0 corrupt caches" % (seed, kills, mid_write, completed))
+    assert not asked or kills == asked, (kills, asked)
+    # the test is only meaningful if many kills actually landed inside a save
     assert kills >= 10, kills  # (the loop stops early only on a very slow machine)
     assert mid_write >= kills // 5, (kills, mid_write, completed)
     assert completed >= kills // 3, (kills, mid_write, completed)
