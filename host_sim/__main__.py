@@ -142,7 +142,12 @@ def build_parser():
                    help="repeat over one parameter (%s)" % ", ".join(sorted(SWEEPABLE)))
     g.add_argument("--out", default="sim_out", help="output directory (default: %(default)s)")
     g.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    g.add_argument("--no-chart", action="store_true", help="skip the PNG")
+    g.add_argument("--no-chart", action="store_true",
+                   help="skip the pictures (overview, detail pages, sweep plot); report.html "
+                        "keeps its tables")
+    g.add_argument("--chart-scale", choices=("shared", "week"), default="shared",
+                   help="price scale of the detail pages: one for the whole run, or each "
+                        "week its own (default: %(default)s)")
     g.add_argument("--progress", action="store_true",
                    help="progress bar on stderr even when it is not a terminal")
     g.add_argument("--log", action="store_true", help="every firmware log line in the timeline")
@@ -312,7 +317,7 @@ def _sweep_apply(o, name, v):
 
 
 def _run_one(o, args):
-    from .report import summary_text, write_chart, write_timeline
+    from .report import summary_text, write_reports
 
     if o.runtime == "both":
         res = {}
@@ -336,10 +341,11 @@ def _run_one(o, args):
     else:
         main_res = r = simulate(o)
     os.makedirs(args.out, exist_ok=True)
-    write_timeline(main_res, args.out)
-    chart = None
-    if not args.no_chart:
-        chart = write_chart(main_res, os.path.join(args.out, "chart.png"))
+    runtimes = None
+    if o.runtime == "both":
+        runtimes = {"agree": same, "first": r.summary.get("first_difference"),
+                    "cpython": main_res.summary, "micropython": r.summary}
+    files = write_reports(main_res, args.out, not args.no_chart, args.chart_scale, runtimes)
     if args.json:
         out = dict(main_res.summary)
         if o.runtime == "both":
@@ -349,6 +355,7 @@ def _run_one(o, args):
                 "flash_writes", "wall_s")}
             if "first_difference" in r.summary:
                 out["first_difference"] = r.summary["first_difference"]
+        out["report_s"] = files["timings"]
         print(json.dumps(out))
     else:
         print(summary_text(main_res.summary))
@@ -357,8 +364,13 @@ def _run_one(o, args):
                 r.summary["cost"], r.summary["decisions"], r.summary["wall_s"],
                 "agree decision for decision" if r.summary["runtimes_agree"]
                 else "DIFFER at %s" % (r.summary.get("first_difference"),)))
-        print("  wrote %s%s" % (os.path.join(args.out, "timeline.csv/.json"),
-                                (", " + chart) if chart else ""))
+        print("  wrote %s" % ", ".join(
+            [files["html"], os.path.join(args.out, "timeline.csv/.json")] +
+            ([files["overview"], "%d detail pages (%s)" % (
+                len(files["detail"]), os.path.join(args.out, "detail_NN.png"))]
+             if "overview" in files else [])))
+        print("  report written in %.2f s (%s)" % (sum(files["timings"].values()), ", ".join(
+            "%s %.2f" % (k[:-2], v) for k, v in files["timings"].items())))
     return main_res
 
 
@@ -394,10 +406,18 @@ def main(argv=None):
                     sys.stderr.write("%s=%s\n" % (name, v))
                 o.progress = progress_bar() if show else None
                 rows.append((v, simulate(o).summary))
+            plot = None
+            if not args.no_chart:
+                from .sweep_plot import write as write_sweep_plot
+
+                os.makedirs(args.out, exist_ok=True)
+                plot = write_sweep_plot(name, rows, os.path.join(args.out, "sweep.png"))
             if args.json:
                 print(json.dumps({"sweep": name, "runs": [dict(s, value=v) for v, s in rows]}))
             else:
                 print(sweep_table(name, rows))
+                if plot:
+                    print("wrote %s" % plot)
             return 0
         o.progress = progress_bar() if show else None
         _run_one(o, args)

@@ -1,4 +1,6 @@
-"""Reports of a run: terminal summary, timeline CSV/JSON, PNG chart, sweep table (CPython)."""
+"""Reports of a run (CPython): the terminal summary, the timeline (CSV/JSON), the sweep
+table, and `write_reports`, which writes a run's files: timeline, pictures (overview.py,
+detail.py) and the self-contained report.html (html_report.py)."""
 
 import csv
 import json
@@ -123,7 +125,10 @@ def timeline_rows(res):
 
 
 def write_timeline(res, out_dir, stem="timeline"):
-    rows = timeline_rows(res)
+    return _write_timeline(res, timeline_rows(res), out_dir, stem)
+
+
+def _write_timeline(res, rows, out_dir, stem="timeline"):
     csv_path = os.path.join(out_dir, stem + ".csv")
     cols = ["t_utc", "local", "event", "on", "price", "reason", "device_t"]
     with open(csv_path, "w", newline="") as f:
@@ -137,102 +142,64 @@ def write_timeline(res, out_dir, stem="timeline"):
     return csv_path, json_path
 
 
-MAX_WEEK_ROWS = 8
-_LEGEND = ("green = load on, red = injected fault, grey = power cut, purple dashes = button "
-           "press or override")
+def write_reports(res, out_dir, pictures=True, scale="shared", runtimes=None):
+    """Everything a run writes to out_dir: timeline.csv/.json, the pictures (overview.png, its
+    copy chart.png for older scripts, detail_NN.png) and report.html. Returns {name: path or
+    [paths]} and the seconds each step took ("timings")."""
+    import time
+
+    from . import drawing, html_report
+
+    t = time.monotonic()
+    timings, out = {}, {}
+    rows = timeline_rows(res)
+    out["timeline"] = _write_timeline(res, rows, out_dir)
+    timings["timeline_s"] = time.monotonic() - t
+    images = []
+    if pictures:
+        from . import detail, overview
+
+        t = time.monotonic()
+        out["overview"] = overview.write(res, os.path.join(out_dir, "overview.png"))
+        out["chart"] = _same_file(out["overview"], os.path.join(out_dir, "chart.png"))
+        timings["overview_s"] = time.monotonic() - t
+        t = time.monotonic()
+        _remove_stale(out_dir, "detail_")
+        out["detail"] = detail.write(res, out_dir, scale)
+        timings["detail_s"] = time.monotonic() - t
+        images = [("overview", out["overview"])] + [
+            ("detail page %d of %d" % (i + 1, len(out["detail"])), p)
+            for i, p in enumerate(out["detail"])]
+    t = time.monotonic()
+    marks = ["%s: %s .. %s" % (label, drawing.local_text(res.zone, a),
+                               drawing.local_text(res.zone, b)) if b > a else
+             "%s: %s" % (label, drawing.local_text(res.zone, a))
+             for _k, a, b, label in drawing.marks(res)]
+    out["html"] = html_report.write(os.path.join(out_dir, "report.html"), res.summary, rows,
+                                    images, runtimes, marks)
+    timings["html_s"] = time.monotonic() - t
+    out["timings"] = {k: round(v, 3) for k, v in timings.items()}
+    return out
 
 
-def write_chart(res, path):
-    """Prices (step line, local time) with the ON intervals shaded; one row per week (the
-    first MAX_WEEK_ROWS weeks) under a panel of the cumulative cost vs the references."""
-    import datetime
+def _same_file(src, dst):
+    """dst as a second name of src (a copy where links are not possible)."""
+    import shutil
 
-    import matplotlib
+    if os.path.lexists(dst):
+        os.remove(dst)
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)
+    return dst
 
-    matplotlib.use("Agg")
-    import matplotlib.dates as mdates
-    import matplotlib.pyplot as plt
 
-    zone, series, t0, t1 = res.zone, res.series, res.t0, res.t1
-    s = res.summary
-
-    def dt(t):
-        return datetime.datetime.fromtimestamp(t + zone.offset_at(t), datetime.UTC).replace(
-            tzinfo=None)
-
-    weeks = []
-    a = t0
-    while a < t1 and len(weeks) < MAX_WEEK_ROWS:
-        b = a
-        for _ in range(7):
-            b = zone.next_day_start(b)
-        weeks.append((a, min(b, t1)))
-        a = b
-    n_weeks_total = max(1, -(-int(round((t1 - t0) / 86400.0)) // 7))
-    fig, axes = plt.subplots(len(weeks) + 1, 1, figsize=(14, 2.3 * (len(weeks) + 1) + 0.6),
-                             squeeze=False)
-    axes = [ax[0] for ax in axes]
-    cur = s["currency"]
-
-    # cumulative cost panel: the plug against the three references, window by window
-    ax = axes[0]
-    xs = [dt(t0)]
-    cum = [[0], [0], [0], [0]]
-    for _a, b, _d, dev, opt, base, avg in res.per_window:
-        xs.append(dt(b))
-        for k, v in enumerate((dev, opt, base, avg)):
-            cum[k].append(cum[k][-1] + v * s["load_kw"] / 3.6e9)
-    for k, (label, color, ls, total) in enumerate((
-            ("plug", "tab:green", "-", s["cost"]),
-            ("optimum", "tab:blue", "-.", s["optimal_cost"]),
-            ("fixed 18:00", "tab:red", "--", s["baseline_cost"]),
-            ("period average", "tab:orange", ":", s["average_price_cost"]))):
-        ax.plot(xs, cum[k], color=color, ls=ls, lw=1.6 if k == 0 else 1.2,
-                label="%s: %s %.2f" % (label, cur, total))
-    ax.set_ylabel("cumulative %s" % cur)
-    ax.set_title("%s  %s .. %s  %g kW, %g h/day (%s runtime)" % (
-        s["market"], s["start"][:10], s["end"][:10], s["load_kw"],
-        s["policy"]["hours_per_day"], s["runtime"]))
-    ax.legend(loc="upper left", fontsize=8)
-    ax.grid(alpha=0.3)
-
-    cut_spans = [(ev[1], ev[2]) for ev in res.events if ev[0] == "cut"]
-    acts = [ev[1] for ev in res.events if ev[0] == "act"]  # a person's button press/override
-    fault_spans = [(f[1], f[2]) for f in s["faults"] if f[0] in ("outage", "error", "slow",
-                                                                 "truncate", "wifi")]
-    for ax, (a, b) in zip(axes[1:], weeks, strict=True):
-        xs, ys = [], []
-        for ps, pe, p in series.window(a, b):
-            xs += [dt(ps), dt(pe)]
-            ys += [p / 1e6, p / 1e6]
-        ax.plot(xs, ys, color="black", lw=0.8)
-        for x, y in res.on:
-            if y > a and x < b:
-                ax.axvspan(dt(max(x, a)), dt(min(y, b)), color="tab:green", alpha=0.35, lw=0)
-        for x, y in fault_spans:
-            if y > a and x < b:
-                ax.axvspan(dt(max(x, a)), dt(min(y, b)), ymin=0, ymax=0.06, color="tab:red",
-                           alpha=0.8, lw=0)
-        for x, y in cut_spans:
-            if y > a and x < b:
-                ax.axvspan(dt(max(x, a)), dt(min(y, b)), color="grey", alpha=0.4, lw=0)
-        for x in acts:
-            if a <= x < b:
-                ax.axvline(dt(x), color="tab:purple", ls="--", lw=1.0)
-        ax.set_xlim(dt(a), dt(b))
-        ax.set_ylabel("%s/kWh" % cur)
-        ax.xaxis.set_major_locator(mdates.DayLocator())
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%a %m-%d"))
-        ax.grid(alpha=0.3)
-    if n_weeks_total > len(weeks):
-        axes[-1].set_xlabel("first %d of %d weeks shown; %s" % (len(weeks), n_weeks_total,
-                                                                 _LEGEND))
-    else:
-        axes[-1].set_xlabel("local time; " + _LEGEND)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+def _remove_stale(out_dir, prefix):
+    # a shorter run into the same folder must not leave an earlier run's pages behind
+    for name in os.listdir(out_dir):
+        if name.startswith(prefix) and name.endswith(".png"):
+            os.remove(os.path.join(out_dir, name))
 
 
 def sweep_table(param, rows):
