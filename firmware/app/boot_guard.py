@@ -191,6 +191,10 @@ def main(root="/", make_hal=None):  # pragma: no cover - the device entry point 
 
         # loads config.json itself, so its warnings reach the app's log. `plug` is not
         # imported here (~23 KB of heap at every boot): it finds Running.app by itself.
-        return app_mod.App(h)
+        app = app_mod.App(h)
+        from ..web.service import WebService  # small; the server loads only if web.enabled
+
+        app.services.append(WebService())
+        return app
 
     return start(hal, cfg, make, lambda a: asyncio.run(a.run()))
