@@ -109,7 +109,7 @@ def test_marginal_price_by_tier():
     assert rateplan.marginal_price_u(cfg, 99.9) == 12000
     assert rateplan.marginal_price_u(cfg, 100) == 201450
     cfg["rateplan.base"] = "200:910,400:1600,0:7300"
-    assert rateplan.base_charge_u(cfg, 250) == price_u("1600")
+    assert rateplan.base_charge_u(cfg, 250) == 1600 * 1000000  # a charge, not a kWh price
 
 
 def test_tier_boundary_crossed_mid_interval_is_split():

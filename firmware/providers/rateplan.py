@@ -119,7 +119,9 @@ def parse_tiers(text, field="rateplan.tiers"):
             if not sep:
                 raise ValueError
             wh = _kwh_to_wh(upto.strip())
-            c = price_u(cost.strip())
+            # a base charge is per cycle, not per kWh: the kWh price limit is not its limit
+            # (a KEPCO base charge is 7300 KRW)
+            c = price_u(cost.strip()) if field != "rateplan.base" else _charge_u(cost.strip())
         except ValueError:
             raise _err(field, part.strip(), "upto_kWh:price pairs such as 100:0.012,0:0.20")
         if out and out[-1][0] == 0:
@@ -129,6 +131,14 @@ def parse_tiers(text, field="rateplan.tiers"):
         last = wh or last
         out.append((wh, c))
     return out
+
+
+def _charge_u(s):
+    """'7300' / '12.5' -> micro-units, exactly, without the price range (a charge per cycle)."""
+    whole, _, frac = s.partition(".")
+    if not whole.isdigit() or (frac and not frac.isdigit()):
+        raise ValueError(s)
+    return int(whole) * 1000000 + int((frac + "000000")[:6])
 
 
 def _kwh_to_wh(s):
