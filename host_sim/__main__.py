@@ -369,8 +369,10 @@ def _run_one(o, args):
             ([files["overview"], "%d detail pages (%s)" % (
                 len(files["detail"]), os.path.join(args.out, "detail_NN.png"))]
              if "overview" in files else [])))
-        print("  report written in %.2f s (%s)" % (sum(files["timings"].values()), ", ".join(
-            "%s %.2f" % (k[:-2], v) for k, v in files["timings"].items())))
+        tm = dict(files["timings"])
+        cpu = tm.pop("cpu_s")
+        print("  report written in %.2f s, CPU %.2f s (%s)" % (sum(tm.values()), cpu, ", ".join(
+            "%s %.2f" % (k[:-2], v) for k, v in tm.items())))
     return main_res
 
 

@@ -29,6 +29,10 @@ def summary_text(s):
         "  period     %s .. %s  (%g days, TZ %s)" % (s["start"], s["end"], s["days"], s["tz"]),
         "  load       %g kW, policy %s" % (s["load_kw"], pol_txt),
     ]
+    if s.get("missing_intervals"):
+        lines.append("  gaps       %d intervals without a price in the file: the plug saw none "
+                     "published there (fallback); the load ran %.2f h in them (not in the "
+                     "cost)" % (s["missing_intervals"], s.get("on_hours_without_price") or 0))
     b = s.get("billing") or {}
     if b.get("kind") == "rateplan":
         lines += [
@@ -145,11 +149,12 @@ def _write_timeline(res, rows, out_dir, stem="timeline"):
 def write_reports(res, out_dir, pictures=True, scale="shared", runtimes=None):
     """Everything a run writes to out_dir: timeline.csv/.json, the pictures (overview.png, its
     copy chart.png for older scripts, detail_NN.png) and report.html. Returns {name: path or
-    [paths]} and the seconds each step took ("timings")."""
+    [paths]} and the wall seconds each step took, with the CPU seconds of all ("timings")."""
     import time
 
     from . import drawing, html_report
 
+    cpu0 = time.process_time()
     t = time.monotonic()
     timings, out = {}, {}
     rows = timeline_rows(res)
@@ -179,6 +184,7 @@ def write_reports(res, out_dir, pictures=True, scale="shared", runtimes=None):
                                     images, runtimes, marks)
     timings["html_s"] = time.monotonic() - t
     out["timings"] = {k: round(v, 3) for k, v in timings.items()}
+    out["timings"]["cpu_s"] = round(time.process_time() - cpu0, 3)  # the same, busy machine or not
     return out
 
 

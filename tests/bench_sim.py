@@ -55,8 +55,12 @@ def run():
     yield {"name": base + "cpu_s", "value": round(cpu, 2), "unit": "s", "runtime": "cpython"}
     yield {"name": base + "sim_wall_s", "value": s["wall_s"], "unit": "s",
            "runtime": "cpython"}
-    yield {"name": base + "report_s", "value": round(sum(s["report_s"].values()), 2),
-           "unit": "s", "runtime": "cpython", "parts": s["report_s"], "detail_pages": pages}
+    parts = dict(s["report_s"])
+    cpu_report = parts.pop("cpu_s")
+    yield {"name": base + "report_s", "value": round(sum(parts.values()), 2), "unit": "s",
+           "runtime": "cpython", "parts": parts, "detail_pages": pages}
+    yield {"name": base + "report_cpu_s", "value": cpu_report, "unit": "s",
+           "runtime": "cpython"}
     for name, res in (("hourly", None), ("15min", "15min")):
         s = _year(res)
         yield {"name": "sim_year_%s_wall_s" % name, "value": s["wall_s"], "unit": "s",
