@@ -154,6 +154,10 @@ def build_parser():
     g.add_argument("--serve", type=int, nargs="?", const=8080, metavar="PORT",
                    help="serve the simulated plug's web page on 127.0.0.1:PORT (default 8080) "
                         "while the run goes by at --time-scale (e.g. 0.001: a day in 86 s)")
+    g.add_argument("--mqtt", metavar="HOST[:PORT]",
+                   help="the simulated plug joins this MQTT broker (Home Assistant discovery) "
+                        "while the run goes by at --time-scale; login with --set mqtt.user=U "
+                        "--set mqtt.password=P")
     g.add_argument("--time-scale", type=float, default=d.time_scale,
                    help="wall seconds per simulated second for socket time-outs and --slow "
                         "(default: %(default)s)")
@@ -187,6 +191,11 @@ def options_from(args):
     o.deadline = args.deadline
     o.runtime = args.runtime
     o.time_scale = args.time_scale
+    if args.mqtt:
+        host, _, port = args.mqtt.partition(":")
+        if not host or (port and not port.isdigit()):
+            raise SimError("--mqtt %r: expected HOST or HOST:PORT" % args.mqtt)
+        o.mqtt = args.mqtt
     o.mpy_heap = args.mpy_heap
     o.mpy = args.mpy
     if args.micropython:

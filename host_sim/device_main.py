@@ -10,7 +10,8 @@ through exactly the same code, so their timelines can be compared decision for d
 Options (a dict, JSON in the file): start_s, end_s (true UTC seconds), root (flash directory),
 hosts (names the device contacts), port (the price server), cfg (App settings), power_cuts
 [[t0, t1], ...], wifi_down [[t0, t1], ...], clock_loss_s, time_scale, log (bool: emit log lines),
-watch_state (provider-state keys to report, e.g. a rate plan's energy counter), actions
+watch_state (provider-state keys to report, e.g. a rate plan's energy counter), services
+(["mqtt"]: paced by time_scale, see Paced), actions
 [[t, "button", null] | [t, "override", [on, minutes]], ...] (what a person does, in time order).
 
 Events (lists; times are TRUE simulated seconds unless noted):
@@ -52,6 +53,7 @@ def run(opts, emit):
               "boots": 0, "steps": 0}
 
     hal.on_relay = lambda t, on: emit(["r", t, on])
+    paced = Paced(opts, hal) if opts.get("services") else None
 
     def on_log(line):
         if all_logs:
@@ -84,9 +86,13 @@ def run(opts, emit):
         emit(["boot", hal.t_s])
         app.boot()
         report_state(app)
+        if paced is not None:
+            paced.attach(app)
         return app
 
     def retire(app):
+        if paced is not None:
+            paced.detach(app)
         totals["fetches"] += app.fetches
         totals["fetch_failures"] += app.fetch_failures
         totals["switches"] += app.switches
@@ -137,7 +143,7 @@ def run(opts, emit):
             hal.power_cut(t0, t1)
             app = boot()
             continue
-        hal.advance_to(wake if wake < end_s else end_s)
+        (paced.advance if paced is not None else hal.advance_to)(wake if wake < end_s else end_s)
         if hal.t_s >= next_tick:
             emit(["tick", hal.t_s])
             next_tick = hal.t_s - hal.t_s % 86400 + 86400
@@ -153,6 +159,58 @@ def run(opts, emit):
     totals["opens"] = hal.net.opens
     emit(["end", hal.t_s, totals])
     return totals
+
+
+class Paced:
+    """Option services (["mqtt"]: firmware/mqtt/service.py on the cfg's mqtt.* settings): the
+    run goes by at time_scale wall seconds per simulated second, so a person can watch it
+    (e.g. in Home Assistant), and the app's services run on one asyncio loop between the
+    steps; a service's App.wake() (a command) ends the wait early."""
+
+    def __init__(self, opts, hal):
+        import asyncio
+
+        self.asyncio = asyncio
+        self.loop = asyncio.new_event_loop()
+        self.hal = hal
+        self.scale = opts.get("time_scale", 0.1)
+        self.names = opts["services"]
+
+    def attach(self, app):
+        for name in self.names:
+            if name == "mqtt":
+                from firmware.mqtt.service import MqttService
+
+                app.services.append(MqttService())
+
+        async def start():
+            for s in app.services:
+                s.start(app)
+
+        self.loop.run_until_complete(start())
+
+    def detach(self, app):
+        for s in app.services:
+            stop = getattr(s, "stop", None)
+            if stop is not None:
+                stop()
+        self.loop.run_until_complete(self._settle())
+
+    async def _settle(self):
+        await self.asyncio.sleep(0.1)  # the cancelled tasks end (and close their links)
+
+    def advance(self, target):
+        self.loop.run_until_complete(self._pace(target))
+
+    async def _pace(self, target):
+        hal = self.hal
+        hal.woken = False
+        chunk = max(1, int(0.05 / self.scale))  # about 50 ms of wall time per wait
+        while hal.t_s < target and not hal.woken:
+            step = min(chunk, target - hal.t_s)
+            await self.asyncio.sleep(step * self.scale)
+            hal.advance_to(hal.t_s + step)
+        hal.woken = False
 
 
 def main(argv):

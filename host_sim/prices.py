@@ -1,4 +1,7 @@
-"""Price series in the shared CSV format `start_utc,end_utc,price,unit,market` (CPython only).
+"""Price series: sorted intervals of UTC seconds with integer prices, gaps allowed (CPython only).
+
+Files are read by host_sim/price_files.py: the shared CSV format
+`start_utc,end_utc,price,unit,market` and real exports (ENTSO-E, Nord Pool, ...).
 
 Prices become integer micro-units of currency per kWh (`price_u`, as in firmware/prices/schedule.py)
 with integer arithmetic on the decimal text: "36.62123" USD/MWh is 36.62123 / 1000 USD/kWh =
@@ -6,8 +9,6 @@ with integer arithmetic on the decimal text: "36.62123" USD/MWh is 36.62123 / 10
 """
 
 import os
-
-from firmware.clock.iso import parse_iso
 
 DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 
@@ -66,7 +67,8 @@ def u_to_text(pu):
 
 
 class Series:
-    """A gap-free, sorted price series: parallel lists of UTC seconds and micro-units/kWh."""
+    """A sorted price series: parallel lists of UTC seconds and micro-units/kWh. Intervals
+    do not overlap; where one ends before the next starts there is no price (a gap)."""
 
     def __init__(self, starts, ends, prices, currency="USD", market="", source=""):
         self.starts = starts
@@ -100,15 +102,25 @@ class Series:
         return i
 
     def window(self, t0, t1):
-        """Yield (s, e, price_u) clipped to [t0, t1)."""
-        i = self.index_at(max(t0, self.start_s))
-        if i < 0:
-            return
+        """Yield (s, e, price_u) clipped to [t0, t1); gaps yield nothing."""
+        import bisect
+
+        i = bisect.bisect_right(self.starts, t0) - 1  # the interval at t0, or before it
+        if i < 0 or self.ends[i] <= t0:
+            i += 1
         n = len(self.starts)
         while i < n and self.starts[i] < t1:
             s, e = self.starts[i], self.ends[i]
             yield max(s, t0), min(e, t1), self.prices[i]
             i += 1
+
+    def missing(self, t0, t1):
+        """(intervals, seconds) without a price in [t0, t1): gaps counted in slot_s() steps,
+        like the intervals a market would have published there."""
+        have = sum(e - s for s, e, _p in self.window(t0, t1))
+        gap_s = max(0, t1 - t0) - have
+        slot = self.slot_s()
+        return (gap_s + slot - 1) // slot if slot > 0 else 0, gap_s
 
     def cost_us(self, t0, t1):
         """Integral of price_u over [t0, t1) in micro-unit-seconds (exact int)."""
@@ -120,35 +132,12 @@ class Series:
                       self.currency, self.market, self.source)
 
 
-def load_csv(path):
-    starts, ends, prices = [], [], []
-    currency = market = None
-    scale = None
-    with open(path) as f:
-        header = f.readline().strip().split(",")
-        if header[:3] != ["start_utc", "end_utc", "price"]:
-            raise PriceError("%s: expected header start_utc,end_utc,price,unit,market" % path)
-        for lineno, line in enumerate(f, 2):
-            line = line.strip()
-            if not line:
-                continue
-            cols = line.split(",")
-            if len(cols) < 4:
-                raise PriceError("%s:%d: expected 5 columns" % (path, lineno))
-            unit = cols[3]
-            if scale is None:
-                currency, scale = unit_scale(unit)
-                market = cols[4] if len(cols) > 4 else ""
-            s, e = parse_iso(cols[0]), parse_iso(cols[1])
-            if e <= s or (ends and s != ends[-1]):
-                raise PriceError("%s:%d: interval not contiguous with the previous row"
-                                 % (path, lineno))
-            starts.append(s)
-            ends.append(e)
-            prices.append(decimal_to_u(cols[2], scale))
-    if not starts:
-        raise PriceError("%s: no prices" % path)
-    return Series(starts, ends, prices, currency, market, os.path.basename(path))
+def load_csv(path, tz_rule=None):
+    """The Series in a price file (host_sim/price_files.py); tz_rule: the zone of times
+    written without an offset (--csv-tz)."""
+    from .price_files import read
+
+    return read(path, tz_rule)
 
 
 def bundled_path(name):

@@ -52,6 +52,7 @@ class Options:
         self.actions = []  # a person's: Fault objects of kind "button" or "override"
         self.clock_loss_s = 0
         self.time_scale = 0.1
+        self.mqtt = None  # "HOST[:PORT]": the simulated plug joins this MQTT broker, paced
         self.resolution = None  # None = as in the file; "15min" = derived quarter hours
         self.cfg = {}  # extra App settings
         self.log = False
@@ -232,6 +233,10 @@ def simulate(opts):
                     [a.t0, "override", [a.arg, (a.t1 - a.t0) // 60]]
                     for a in opts.actions],
     }
+    if opts.mqtt:  # watchable in Home Assistant: paced by --time-scale (device_main.Paced)
+        host, _, port = opts.mqtt.partition(":")
+        dev["services"] = ["mqtt"]
+        dev["cfg"].update({"mqtt.enabled": True, "mqtt.host": host, "mqtt.port": int(port or 0)})
     events = []
     span = float(t1 - t0)
 

@@ -169,6 +169,7 @@ class SimHal:
         self.wdt = _Wdt()
         self.meter = None
         self.boots = 1
+        self.woken = False
 
     def log_sink(self, line):
         if self.on_log is not None:
@@ -196,3 +197,7 @@ class SimHal:
 
     def reset(self):
         raise SimReset()
+
+    def wake(self):
+        """App.wake(): a service changed something; a paced run (device_main.Paced) steps now."""
+        self.woken = True

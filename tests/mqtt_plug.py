@@ -8,7 +8,7 @@
 # where the app keeps none), overrides [[offset_s, on, minutes], ...] (a person's overrides,
 # simulated seconds after t0), mode "bench" (boot, connect, discovery, one state, print OK)
 # or "app" (the same boot without MQTT: the bench's baseline).
-# Prints one JSON list per line: ["boot", t], ["relay", t, on], ["override", t, until],
+# Prints one JSON list per line: ["boot", t], ["relay", t, on], ["override", t, until, t2],
 # ["log", line], ["end", counters], then OK.
 # WW_MPY_DIR, if set, is a directory of precompiled .mpy modules searched first.
 import os
@@ -115,8 +115,9 @@ async def at(hal, t_s):
 async def overrides(app, hal, t0, todo):
     for off, on, minutes in todo:
         await at(hal, t0 + off)
+        t = hal.clock.now_s()
         until = app.override(on, minutes)
-        emit(["override", hal.clock.now_s(), until])
+        emit(["override", t, until, hal.clock.now_s()])
 
 
 async def outages(svc, hal, t0, todo):
@@ -168,7 +169,11 @@ async def main(o):
         app.step()
         if svc is not None:
             svc.start(app)
-            while svc.states < 1:
+            t_start = ticks_ms()
+            while svc.states < 1:  # a failure (out of heap too) is retried: give it 10 s
+                if ticks_diff(ticks_ms(), t_start) > 10000:
+                    print("FAILED: no state published")
+                    return
                 await asyncio.sleep(0.01)
         print("OK")
         return

@@ -398,8 +398,8 @@ def test_relay_switches_on_time_while_mqtt_reconnects_in_a_loop(runtime, dead):
             time.sleep(0.2)
         end = plug.stop()
         relay = [(e[1], e[2]) for e in plug.of("relay")]
-        for _ev, t, until in plug.of("override"):
-            assert (t, False) in relay, (t, relay)
+        for _ev, t, until, t2 in plug.of("override"):
+            assert [1 for r in relay if t <= r[0] <= t2 and r[1] is False], (t, relay)
             assert (until, True) in relay, (until, relay)  # the same simulated second
         assert end["failures"] >= 2 and end["connects"] == 0
         assert len(plug.logs("retrying with back-off")) == 1
@@ -435,3 +435,33 @@ def test_qos1_command_sent_while_offline_is_applied_within_its_window(broker, ru
         if plug.proc.poll() is None:
             plug.proc.kill()
         ha.close()
+
+
+def test_simulator_joins_the_broker_paced_by_time_scale(broker, runtime):
+    """`--mqtt HOST:PORT` with `--time-scale`: a simulated day goes by in Home Assistant."""
+    ha = HA(broker)
+    out = tempfile.mkdtemp(prefix="ww_mqtt_sim_")
+    try:
+        t = time.monotonic()
+        p = subprocess.run([sys.executable, "-m", "host_sim", "--days", "1", "--time-scale",
+                            "0.0001", "--mqtt", "127.0.0.1:%d" % broker.port,
+                            "--set", "mqtt.user=" + broker.user,
+                            "--set", "mqtt.password=" + broker.password, "--runtime", runtime,
+                            "--no-chart", "--json", "--out", out],
+                           cwd=ROOT, capture_output=True, text=True, timeout=180)
+        assert p.returncode == 0, p.stderr[-2000:]
+        assert time.monotonic() - t > 86400 * 0.0001  # paced, not jumped
+        doc = json.loads(ha.wait("homeassistant/device/sim-plug/config"))
+        assert "load" in doc["components"]
+        time.sleep(0.5)
+        with ha.cond:
+            states = [json.loads(pl) for tp, pl, _r in ha.msgs
+                      if tp == "wattwindow/sim-plug/state"]
+        assert {s["load"] for s in states} == {"ON", "OFF"}
+        assert len({s["next_switch"] for s in states}) >= 2
+        assert ha.wait("wattwindow/sim-plug/availability", 0, lambda x: x == b"offline")
+    finally:
+        ha.close()
+        import shutil
+
+        shutil.rmtree(out, ignore_errors=True)
