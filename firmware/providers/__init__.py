@@ -20,7 +20,8 @@ Optional hooks, found by getattr on the sources in use (the app names no provide
 A fallback source (in_use()[1:]) fills time without a fetched price: fetch(None, ...).
 """
 
-SOURCES = ("arcadia", "gridx", "openadr3", "rateplan")
+SOURCES = ("arcadia", "gridx", "openadr3", "rateplan", "energidataservice", "awattar",
+           "octopus", "entsoe")
 
 
 class ProviderError(ValueError):
@@ -37,6 +38,20 @@ class NoData(ProviderError):
 
 class AuthError(ProviderError):
     """Credentials were refused."""
+
+
+def mwh_u(v):
+    """A price per MWh (a JSON number, or decimal text) -> integer micro-units per kWh, rounded
+    once, half away from zero (the European day-ahead sources publish per MWh)."""
+    if isinstance(v, str):
+        from ..prices.schedule import price_u
+
+        u = price_u(v)  # micro-units per MWh, exact for up to 6 decimals
+        return (u + 500) // 1000 if u >= 0 else -((-u + 500) // 1000)
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ValueError("bad price %r" % (v,))
+    x = v * 1000
+    return int(x + 0.5) if x >= 0 else -int(-x + 0.5)
 
 
 def in_use(cfg):

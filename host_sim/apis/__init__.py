@@ -113,7 +113,8 @@ def common_controls(api, q):
 
 
 class WallRequest:
-    __slots__ = ("method", "path", "query", "headers", "body", "now_s", "feed", "raw_query")
+    __slots__ = ("method", "path", "query", "headers", "body", "now_s", "feed", "raw_query",
+                 "prefix")
 
     def __init__(self, method, path, raw_query, headers, body, now_s):
         self.method = method
@@ -124,6 +125,7 @@ class WallRequest:
         self.body = body
         self.now_s = now_s
         self.feed = None
+        self.prefix = ""  # "/s/<sid>": a URL the API hands out (a next page) keeps its session
 
 
 class _Session:
@@ -181,6 +183,7 @@ class _Handler(BaseHTTPRequestHandler):
                 else:
                     req = WallRequest(self.command, path, u.query, headers, body,
                                       int(srv.clock()))
+                    req.prefix = u.path[:len(u.path) - len(path)]
                     status, hdr, out = sess.api.handle(req)
                     close = hdr.pop("X-Close", None) is not None
         self.send_response(status)
