@@ -167,15 +167,15 @@ class Savings:
         if r is None:
             r = (day, 0, 0, 0, 0)
         if self._run is not None:
-            r = self._with_run(r, now_s)
+            r = self._with_run(r, now_s, self._run)
         base = r[4] if r[4] >= 0 else self._baseline(r)
         cost, base_c = _money(r[3]), _money(base)
         return {"day": format_ymd(day * 86400, 0, "-"), "kwh": r[2] / 3600000.0,
                 "cost": cost, "baseline_cost": base_c, "saving": base_c - cost}
 
-    def _with_run(self, r, now_s):
+    def _with_run(self, r, now_s, run):
         """Record r plus the part of the running stretch that falls on its day before now_s."""
-        since, watts = self._run
+        since, watts = run
         z = self.zone
         a = z.from_local(r[0] * 86400)
         b = z.from_local((r[0] + 1) * 86400)

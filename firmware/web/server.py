@@ -20,7 +20,7 @@ Reads go through one preallocated buffer per slot; only the headers the routes u
 import asyncio
 import json
 
-from ..compat import const, ticks_diff, ticks_ms
+from ..compat import const, ticks_add, ticks_diff, ticks_ms
 
 HEAD_MAX = const(2048)
 LINE_MAX = const(512)
@@ -88,7 +88,7 @@ class _Slot:
         room = LINE_MAX - self.hi
         if room <= 0:
             raise HttpError(431, "header line too long")
-        data = await _within(self.stream.read(room), deadline)
+        data = await _within(self.stream.read(room), deadline)  # type: ignore[union-attr]
         if not data:
             raise _Closed()
         self.buf[self.hi:self.hi + len(data)] = data
@@ -110,7 +110,7 @@ class _Slot:
         parts[:k] = self.buf[self.lo:self.lo + k]
         self.lo += k
         while k < n:
-            data = await _within(self.stream.read(n - k), deadline)
+            data = await _within(self.stream.read(n - k), deadline)  # type: ignore
             if not data:
                 raise _Closed()
             parts[k:k + len(data)] = data
@@ -131,7 +131,7 @@ class Response:
     async def start(self, status, ctype, length=None, headers=()):
         """Send the status line and headers; without a length the body ends at the close."""
         self.status = status
-        self._deadline = ticks_ms() + SEND_MS
+        self._deadline = ticks_add(ticks_ms(), SEND_MS)
         head = "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nCache-Control: no-store\r\n" \
                "X-Content-Type-Options: nosniff\r\nConnection: close\r\n" % (
                    status, REASONS.get(status, ""), ctype)
@@ -244,7 +244,7 @@ class Server:
             pass
 
     async def _read(self, slot):
-        deadline = ticks_ms() + self.req_ms
+        deadline = ticks_add(ticks_ms(), self.req_ms)
         line = await slot.line(deadline)
         parts = line.split(b" ")
         if len(parts) != 3 or not parts[2].startswith(b"HTTP/1.") or \
