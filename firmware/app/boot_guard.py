@@ -195,6 +195,10 @@ def main(root="/", make_hal=None):  # pragma: no cover - the device entry point 
         from ..web.service import WebService  # small; the server loads only if web.enabled
 
         app.services.append(WebService())
+        if _cfg.get("mqtt.enabled"):  # its code costs heap: loaded only when it is on
+            from ..mqtt.service import MqttService
+
+            app.services.append(MqttService())
         return app
 
     return start(hal, cfg, make, lambda a: asyncio.run(a.run()))
