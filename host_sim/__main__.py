@@ -11,7 +11,8 @@ from .apis.rateplan import DEFAULT_BANDS
 from .faults import FaultSpecError, parse_button, parse_override, parse_span, parse_window
 from .runner import Options, SimError, check_settings, progress_bar, simulate
 
-PROVIDERS = ("arcadia", "gridx", "openadr3", "rateplan")
+PROVIDERS = ("arcadia", "gridx", "openadr3", "rateplan", "energidataservice", "awattar",
+             "octopus", "entsoe")
 
 EPILOG = """\
 bundled series (--series, or any CSV with --prices):
@@ -25,6 +26,15 @@ providers (--provider; README.md "Providers"):
   openadr3  OpenADR 3 VTN: OAuth2 token, programs, paged PRICE events
   rateplan  static rate plan, no server: TOU periods + usage tiers per billing cycle from
             meterDate; billed on the plan (tiers included), not on the market series
+  energidataservice  Energi Data Service (DK): Elspotprices (hourly) / DayAheadPrices (15 min)
+  awattar   aWATTar (AT/DE) marketdata, EUR/MWh, epoch-ms times
+  octopus   Octopus Agile (GB) unit rates, pence, paged newest first
+  entsoe    ENTSO-E Transparency Platform A44, XML (curve A03)
+
+the retail price (the plug ranks by it; the summary is then bill-level):
+  retail = (spot x --multiplier + --adder + grid tariff(t)) x (1 + --vat/100)
+  --grid-tariff FILE.json or a preset in host_sim/data/tariffs/: dk-n1-c-2024 (N1's C tariff
+  and Danish taxes, DKK: converted to EUR at 7.46038), de-ewwanfried-14a-m3-2025 (§14a Modul 3)
 
 fault windows are AT+DURATION[:ARG], AT relative to the start (3d, 2d12h) or an ISO time:
   --outage 3d+36h   --http-error 5d+6h:503   --slow 2d+2h:40   --truncate 4d+3h
@@ -38,6 +48,7 @@ examples:
   python -m host_sim --runtime both --days 3          # CPython vs MicroPython, decision by decision
   python -m host_sim --sweep hours_per_day=1..8
   python -m host_sim --provider gridx                 # GridX Pricing API on the same prices
+  python -m host_sim --series dk1 --provider energidataservice --grid-tariff dk-n1-c-2024
   python -m host_sim --provider rateplan --kw 10      # static TOU + tiers plan, no server
   python -m tools.rateplan_import SCHEMA.json BILL.json -o plan.json
   python -m host_sim --provider rateplan --rateplan plan.json \\
@@ -101,6 +112,14 @@ def build_parser():
                    help="made-up TOU periods for a rate plan without any, priced at the "
                         "series' mean over the run, e.g. '%s' (default: none: the plan's own "
                         "prices)" % DEFAULT_BANDS.replace("%", "%%"))
+    g = p.add_argument_group("retail price (host_sim/retail.py; README.md)")
+    g.add_argument("--grid-tariff", metavar="FILE|PRESET",
+                   help="time-of-use grid tariff with taxes: a JSON file of price.* settings or "
+                        "a preset of host_sim/data/tariffs/ (e.g. dk-n1-c-2024)")
+    g.add_argument("--vat", type=float, metavar="PCT", help="VAT in percent on the whole price")
+    g.add_argument("--adder", metavar="PRICE",
+                   help="added per kWh before VAT (margin, taxes), in the series' currency")
+    g.add_argument("--multiplier", type=float, help="factor on the spot price")
     g = p.add_argument_group("load and policy")
     g.add_argument("--kw", type=float, default=d.kw, help="load power (default: %(default)s)")
     g.add_argument("--hours-per-day", type=float, default=d.hours_per_day,
@@ -176,6 +195,8 @@ def options_from(args):
     o.provider = args.provider
     o.rateplan = args.rateplan
     o.tou_bands = args.tou_bands
+    o.grid_tariff, o.vat, o.adder, o.multiplier = (args.grid_tariff, args.vat, args.adder,
+                                                   args.multiplier)
     if (o.rateplan or o.tou_bands) and o.provider != "rateplan":
         raise SimError("--rateplan and --tou-bands need --provider rateplan")
     o.kw = args.kw

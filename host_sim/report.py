@@ -43,6 +43,15 @@ def summary_text(s):
             "             tiers %s (kWh:+price) -> tier charges %s" % (
                 b["tiers"] or "none", _money(s["consumption_charges"], cur)),
         ]
+    elif b.get("kind") == "retail":
+        lines += [
+            "  billed at  retail = (spot%s + adder %s + grid) x (1 + VAT %s%%)" % (
+                "" if b["multiplier"] in (1, 1.0) else " x %s" % b["multiplier"],
+                b["adder"] or "0", b["vat_pct"]),
+            "             grid %s" % (b.get("grid_tariff_name") or b["grid_tou"] or "none"),
+            "             bill-level costs below; the energy alone cost %s" % _money(
+                s.get("energy_cost"), cur),
+        ]
     lines += [
         "",
         "  energy                %10.3f kWh  (%.2f h on; target %.3f kWh)" % (

@@ -18,7 +18,7 @@ import time
 
 from firmware.clock import tz
 
-from . import device_main, optimum, prices
+from . import device_main, optimum, prices, retail
 from .faults import Fault
 from .price_server import PriceServer
 
@@ -55,6 +55,10 @@ class Options:
         self.mqtt = None  # "HOST[:PORT]": the simulated plug joins this MQTT broker, paced
         self.resolution = None  # None = as in the file; "15min" = derived quarter hours
         self.cfg = {}  # extra App settings
+        # the retail price (host_sim/retail.py): the plug ranks by it and is billed at it
+        self.grid_tariff = None  # --grid-tariff FILE.json or a preset name
+        self.vat = self.adder = self.multiplier = None  # --vat, --adder, --multiplier
+        self.retail_cfg = {}  # the price.* settings they make (simulate() sets it)
         self.log = False
         self.progress = None  # callable(fraction, text) or None
         self.keep_flash = False
@@ -195,6 +199,7 @@ def device_cfg(opts, rule, api):
     does not), then --set."""
     cfg = {"source": opts.provider, "tz": rule, "fetch.seed": 12345, "load.kw": opts.kw}
     cfg.update(getattr(api, "DEVICE_CONFIG", None) or {})
+    cfg.update(opts.retail_cfg)
     cfg.update(policy_cfg(opts))
     cfg.update(opts.cfg)
     return cfg
@@ -209,6 +214,12 @@ def simulate(opts):
     path, series = load_series(opts)
     rule, zone, publish = zone_for(opts, path)
     t0, t1 = run_span(opts, series, zone)
+    try:
+        opts.retail_cfg = retail.settings(opts, series.currency)
+    except retail.RetailError as e:
+        raise SimError(str(e))
+    if opts.retail_cfg and opts.provider == "rateplan":
+        raise SimError("--vat/--adder/--grid-tariff: a rate plan's prices are retail already")
     for a in opts.actions:
         if not t0 <= a.t0 < t1:
             raise SimError("--%s at %s: outside the run (%s .. %s)" % (
@@ -399,6 +410,8 @@ def summarize(opts, events, series, zone, t0, t1, path, rule, server, wall):
     watts = int(round(opts.kw * 1000))
     bill_fn = getattr(server.api, "billing", None)
     billing = bill_fn(series, t0, t1, watts) if bill_fn is not None else None
+    if billing is None and opts.retail_cfg:  # bill-level: at retail prices
+        billing = retail.Billing(series, zone, opts.retail_cfg, opts.grid_tariff)
     market = series
     extra_uws, notes, describe = 0, [], {"kind": "market", "prices": series.market}
     if billing is not None:
@@ -470,6 +483,8 @@ def summarize(opts, events, series, zone, t0, t1, path, rule, server, wall):
         "sim_s_per_wall_s": round((t1 - t0) / wall) if wall > 0 else None,
         "savings_record": savings_record(events, series, zone, on, watts),
     }
+    if isinstance(billing, retail.Billing):  # what the energy alone cost
+        s["energy_cost"] = r6(money(optimum.cost_of(billing.market, on), watts))
     return s, on, ref, billing, notes
 
 

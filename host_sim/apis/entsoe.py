@@ -97,7 +97,7 @@ class EntsoeApi:
             return 400, dict(XML), ack("periodEnd before periodStart")
         z = self.cet
         d0, d1 = z.day_start(t0), z.next_day_start(t1 - 1)
-        rows = [] if mode == "empty" else self.prices(d0, d1, req.now_s)
+        rows = [] if mode == "empty" else list(self.prices(d0, d1, req.now_s))
         step = self.faults.interval_min * 60 or 3600
         rows = cut(rows, step) if step < 3600 else rows
         series = []
