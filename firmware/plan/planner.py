@@ -309,13 +309,20 @@ def _choose_cheapest(c, ps, pe, pieces, note):
 
 
 # -- spreading a fleet -----------------------------------------------------------------------
-# With policy.spread, each interval's ranking price is raised by a draw in [0, spread) fixed by
-# the device's class and the interval's start. The choice on those prices costs at most
-# `spread` per kWh more than the exact optimum (each price is raised by less than spread, so
-# the chosen set's true cost <= its raised cost <= the optimum's raised cost < the optimum's
-# cost + spread x time), while plugs of different classes pick different hours among those
-# within the tolerance: a fleet does not build a new peak at the cheapest hour. Devices of one
-# class decide alike (host_sim.fleet groups them by it).
+# With policy.spread, each interval's ranking price is raised by less than `spread`, by an
+# amount fixed by the device's class, the interval and the prices of its local day. The choice
+# on those prices costs at most `spread` per kWh more than the exact optimum (each price is
+# raised by less than spread, so the chosen set's true cost <= its raised cost <= the
+# optimum's raised cost < the optimum's cost + spread x time). The raises level the fleet's
+# load: of a day's exact choice (its cheapest need_s), the intervals priced from the anchor
+# up (the cheapest chosen price that an unchosen interval comes within spread of) and the
+# unchosen intervals within spread of the anchor lie on a ring in time order; class k of
+# SPREAD_CLASSES keeps the time still needed from point k/SPREAD_CLASSES of the ring (rotated
+# per day) and raises the ring's other intervals by spread - 1. So the classes cover every
+# ring interval equally often, and the cheapest of them loses as much load as the others (a
+# uniform random raise leaves it the fleet's peak). The ring's prices lie within spread of
+# each other, so each class gets exactly its arc. Devices of one class decide alike
+# (host_sim.fleet groups them by it).
 SPREAD_CLASSES = 64
 
 
@@ -333,15 +340,83 @@ def _draw(cls, t_s):
     return x & 1023
 
 
+def _level(c, t_s, raises):
+    """Fill raises {interval start: raise} for the local day holding t_s (see above)."""
+    tol, zone = c.pol.spread_u, c.zone
+    a = zone.day_start(t_s)
+    day = [x for x in _slices(c.sch, a, zone.next_day_start(t_s)) if x[2] != NO_PRICE]
+    top = {}  # start -> seconds taken by the exact choice
+    for s, e, _r in cheapest(day, c.pol.need_s):
+        top[s] = e - s
+    rest = day_lo = None  # the cheapest price outside the exact choice, and of the day
+    for s, _e, p in day:
+        raises[s] = 0
+        if s not in top and (rest is None or p < rest):
+            rest = p
+        if day_lo is None or p < day_lo:
+            day_lo = p
+    if rest is None:
+        return
+    # the anchor: the cheapest chosen price that an unchosen interval comes within tol of;
+    # chosen intervals cheaper than that stay on for every class. When that is not the
+    # day's cheapest, the fleet's peak is that interval whatever the others do: spreading the
+    # rest only smooths the ramps, and is allowed a quarter of the tolerance.
+    anchor = _anchor(day, top, rest, tol)
+    if anchor is not None and anchor != day_lo:
+        tol = tol // 4
+        anchor = _anchor(day, top, rest, tol)
+    if anchor is None:
+        return
+    need = c.pol.need_s
+    ring = []
+    for s, e, p in day:
+        if s in top and p < anchor:
+            need -= top[s]
+        elif (s in top) or p < anchor + tol - 1:
+            ring.append((s, e))
+    total = 0
+    for s, e in ring:
+        total += e - s
+    if total <= need or need <= 0:
+        return
+    point = total * ((c.pol.spread_class + _draw(0, a)) % SPREAD_CLASSES) // SPREAD_CLASSES
+    pos = 0
+    for s, e in ring:  # the arc starts at the start of the interval holding the point
+        if pos + e - s > point:
+            point = pos
+            break
+        pos += e - s
+    pos = 0
+    for s, e in ring:
+        d = (pos - point) % total  # where this interval starts on the arc
+        if d >= need and d + e - s <= total:
+            raises[s] = c.pol.spread_u - 1
+        pos += e - s
+
+
+def _anchor(day, top, rest, tol):
+    """The cheapest chosen price that the cheapest unchosen one (rest) is within tol of."""
+    anchor = None
+    for s, _e, p in day:
+        if s in top and p > rest - tol + 1 and (anchor is None or p < anchor):
+            anchor = p
+    return anchor
+
+
 def _spread(c, pieces):
     tol = c.pol.spread_u
     if not tol or not pieces:
         return pieces
-    sch, cls = c.sch, c.pol.spread_class
+    sch = c.sch
+    raises = {}
     out = []
     for s, e, p in pieces:
         t0 = sch.base_s + sch.starts[sch.index_at(s)]  # the interval's own start: a re-plan
-        out.append((s, e, p + _draw(cls, t0) * tol // 1024))  # that cuts it draws the same
+        r = raises.get(t0)  # that cuts it raises it the same
+        if r is None:
+            _level(c, t0, raises)
+            r = raises.get(t0, 0)
+        out.append((s, e, p + r))
     return out
 
 
