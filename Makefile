@@ -22,7 +22,16 @@ $(STUBS): $(STAMP)
 		--target $(VENV)/typings "micropython-esp32-stubs>=1.29,<1.30"
 	touch $(STUBS)
 
-sim: $(STAMP)
+# `make sim` installs only the simulator's packages (the `sim` extra), with pip's progress shown.
+SIMSTAMP := $(VENV)/.installed-sim
+$(SIMSTAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	@echo "make sim: installing the simulator's packages into $(VENV) (first run only)"
+	$(BIN)/python -c "import tomllib; d = tomllib.load(open('pyproject.toml', 'rb')); print('\n'.join(d['project']['optional-dependencies']['sim']))" > $(VENV)/requirements-sim.txt
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on -r $(VENV)/requirements-sim.txt
+	touch $(SIMSTAMP)
+
+sim: $(SIMSTAMP)
 	$(BIN)/python -m host_sim $(ARGS)
 
 # Real components the tests start (mosquitto, Chromium): installed where missing.
