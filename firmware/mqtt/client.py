@@ -4,11 +4,12 @@
     present = await c.start(reader, writer, user, password, will, clean, timeout_s)
     task = asyncio.create_task(c.run_reader())   # dispatches PUBLISH, acks, PINGRESP
     await c.subscribe([("plug/+/set", 1)], timeout_s)
-    await c.publish(topic, payload, retain=True, qos=1, timeout_s=10)
+    await c.publish(topic, payload, retain=True, qos=1, timeout_s=10)  # or pieces=fn
     await c.ping();  await c.close()
 
-`payload` is bytes/str, or a function returning an iterator of str/bytes pieces: it is called
-twice (once to count, once to write), so a long discovery document never exists whole in RAM.
+`payload` is bytes/str; or pass pieces=fn, a function returning an iterator of str/bytes
+pieces: it is called twice (once to count, once to write), so a long discovery document never
+exists whole in RAM.
 on_message(topic, payload, qos, size): payload is None when the message was larger than
 `max_payload` (it was read and discarded in small pieces: a 100 KB message costs no heap).
 Errors: OSError for the link (closed, time-outs as ETIMEDOUT), MqttError (a ValueError) for a
@@ -98,27 +99,27 @@ class Client:
         if self.error is not None:
             raise self.error
 
-    async def publish(self, topic, payload, retain=False, qos=0, timeout_s=10):
-        pieces = callable(payload)
-        if pieces:
-            n = 0
-            for piece in payload():
+    async def publish(self, topic, payload, retain=False, qos=0, timeout_s=10, pieces=None):
+        data = None
+        n = 0
+        if pieces is not None:
+            for piece in pieces():
                 n += len(_enc(piece))
         else:
-            payload = _enc(payload)
-            n = len(payload)
+            data = _enc(payload)
+            n = len(data)
         pid = self._next_pid() if qos else 0
         self._wait_pid = pid
         self._acked.clear()
         async with self._lock:
             w = self.writer
             w.write(pk.publish_head(topic, n, qos, retain, pid))
-            if pieces:
-                for piece in payload():
+            if pieces is not None:
+                for piece in pieces():
                     w.write(_enc(piece))
                     await w.drain()
             else:
-                w.write(payload)
+                w.write(data)
             await w.drain()
         if qos:
             await self._wait_ack(timeout_s, "PUBACK")

@@ -83,7 +83,7 @@ def components(base, cur, savings):
                     "unit_of_measurement": "h", "entity_category": "config"}
     f = _field("policy.mode")
     yield "mode", {"platform": "select", "name": "Mode", "command_topic": base + "/mode/set",
-                   "value_template": "{{ value_json.mode }}", "options": list(f.choices),
+                   "value_template": "{{ value_json.mode }}", "options": list(f.choices or ()),
                    "entity_category": "config"}
 
 

@@ -194,8 +194,8 @@ class MqttService:
                 self._discovery_due = False
                 cur = state.currency(app)
                 disc = (cur, sv)
-                await c.publish(discovery.topic(cfg, key),
-                                lambda c=cur, s=sv: discovery.pieces(key, base, c, s), True, 1, t)
+                await c.publish(discovery.topic(cfg, key), None, True, 1, t,
+                                lambda c=cur, s=sv: discovery.pieces(key, base, c, s))
                 self.discoveries += 1
                 self._state_due = True
                 continue
