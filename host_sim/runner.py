@@ -18,7 +18,7 @@ import time
 
 from firmware.clock import tz
 
-from . import device_main, optimum, prices, retail
+from . import device_main, foresight, optimum, prices, retail
 from .faults import Fault
 from .price_server import PriceServer
 
@@ -35,6 +35,7 @@ class Options:
 
     def __init__(self, **kw):
         self.prices = None  # CSV path; None = the bundled `series`
+        self.csv_tz = None  # zone of a CSV's times written without an offset (--csv-tz)
         self.series = prices.DEFAULT_SERIES
         self.days = 30
         self.start = None  # "YYYY-MM-DD" (local day); None = the series' first full day
@@ -99,11 +100,11 @@ _SERIES_CACHE = {}
 
 def load_series(opts):
     path = opts.prices or prices.bundled_path(opts.series)
-    key = (os.path.abspath(path), opts.resolution)
+    key = (os.path.abspath(path), opts.resolution, opts.csv_tz)
     s = _SERIES_CACHE.get(key)
     if s is None:
         try:
-            s = prices.load_csv(path)
+            s = prices.load_csv(path, opts.csv_tz)
         except OSError as e:
             raise SimError("--prices %s: %s" % (path, e.strerror or e))
         if opts.resolution == "15min":
@@ -193,11 +194,14 @@ def check_settings(opts):
         raise SimError("plug setting rejected: " + "; ".join(bad))
 
 
-def device_cfg(opts, rule, api):
-    """The plug's settings: source, zone, policy, the API object's DEVICE_CONFIG (URLs on its
+def device_cfg(opts, rule, api, publish=None):
+    """The plug's settings: source, zone, the market's publication time (as an installer sets
+    fetch.publish for a day-ahead market), policy, the API object's DEVICE_CONFIG (URLs on its
     HOSTS, credentials, a rate plan: host_sim/apis/ knows provider field names, this module
     does not), then --set."""
     cfg = {"source": opts.provider, "tz": rule, "fetch.seed": 12345, "load.kw": opts.kw}
+    if publish is not None and opts.provider != "rateplan":
+        cfg["fetch.publish"] = "%02d:%02d" % divmod(publish, 60)
     cfg.update(getattr(api, "DEVICE_CONFIG", None) or {})
     cfg.update(opts.retail_cfg)
     cfg.update(policy_cfg(opts))
@@ -235,7 +239,7 @@ def simulate(opts):
     root = tempfile.mkdtemp(prefix="ww_flash_", dir=flash_base())
     dev = {
         "start_s": t0, "end_s": t1, "root": root, "hosts": list(server.hosts),
-        "port": server.port, "cfg": device_cfg(opts, rule, server.api),
+        "port": server.port, "cfg": device_cfg(opts, rule, server.api, publish),
         "power_cuts": [[f.t0, f.t1] for f in opts.faults if f.kind == "powercut"],
         "wifi_down": [[f.t0, f.t1] for f in opts.faults if f.kind == "wifi"],
         "clock_loss_s": opts.clock_loss_s, "time_scale": opts.time_scale, "log": opts.log,
@@ -287,10 +291,26 @@ def simulate(opts):
     summary, on, ref, billing, notes = summarize(opts, events, series, zone, t0, t1, path,
                                                  rule, server, wall)
     summary["cpu_s"] = round(cpu, 3)
+    if opts.deadline is not None or dev["cfg"].get("policy.period") == "rolling":
+        summary.update(foresight_split(summary, series, zone, t0, t1, dev["cfg"], publish,
+                                       opts))
     if notes:
         events = list(heapq.merge(events, sorted(notes, key=_t), key=_t))
     return Result(summary, events, billing.series if billing else series, zone, t0, t1,
                   list(server.requests), on, ref["per_window"])
+
+
+def foresight_split(summary, series, zone, t0, t1, cfg, publish, opts):
+    """The gap to perfect foresight, split into what no plug could know (an ideal plug with the
+    same policy that has every price the second it is published: host_sim/foresight.py) and
+    what this plug lost on top (fetch timing, failures, re-plans)."""
+    ideal = foresight.ideal_on(series, zone, t0, t1, cfg, publish)
+    ref = optimum.references(series, zone, t0, t1, ideal, opts.block, opts.deadline)
+    unknowable = _pct(optimum.cost_of(series, ideal) - ref["optimal_us"], ref["optimal_us"])
+    total = summary["gap_to_optimal_pct"]
+    return {"gap_to_foresight_pct": total, "gap_unknowable_pct": unknowable,
+            "gap_plan_pct": None if total is None or unknowable is None
+            else round(total - unknowable, 2)}
 
 
 def _t(ev):
@@ -437,6 +457,11 @@ def summarize(opts, events, series, zone, t0, t1, path, rule, server, wall):
         "market": market.market,
         "prices_file": os.path.relpath(path, ROOT) if path.startswith(ROOT) else path,
         "resolution_s": market.slot_s(),
+        # intervals the file has no price for (the plug saw none published: fallback), and
+        # the load's hours in them (not in the cost: their price is unknown)
+        "missing_intervals": market.missing(t0, t1)[0],
+        "on_hours_without_price": round(sum(max(0, e - s) for s, e in on) / 3600.0 - sum(
+            ps_e - ps_s for a, b in on for ps_s, ps_e, _p in market.window(a, b)) / 3600.0, 4),
         "tz": rule,
         "start": _iso_local(t0, zone),
         "end": _iso_local(t1, zone),

@@ -665,3 +665,61 @@ def test_policy_from_config_defaults_and_errors():
     raises(ConfigError, Policy.from_config, {"policy.hours": 500})
     assert Policy.from_config({"policy.off_above": "0.30"}).off_above_u == 300000
     assert Policy.from_config({"safe_state": "on"}).safe_on is True
+
+
+# -- a deadline window that runs past the published prices (estimates) ----------------------------
+def _two_days_then_today(night, day_afternoon):
+    """Yesterday and the day before (history: cheap or dear nights), and today until 24:00."""
+    prices = []
+    for _d in range(3):  # the day before yesterday, yesterday, today (published yesterday)
+        prices += [night] * 7 + [80000] * 6 + [day_afternoon] * 11
+    return sched(DAY0 - 2 * 24 * H, H, prices)
+
+
+def test_deadline_waits_for_a_night_that_is_likely_cheaper_and_reserves_the_latest_hours():
+    s = _two_days_then_today(night=20000, day_afternoon=60000)  # nights have been cheap
+    now = DAY0 + 7 * H  # the window 07:00 -> 07:00 opens; tonight's prices come at 13:00
+    p = plan(s, pol(mode="deadline", hours=2, deadline="07:00"), now, st(), UTC)
+    # nothing runs in the afternoon; the need is reserved at the end of the known time and
+    # runs there only if tonight's prices have not come by then
+    assert ons(p) == ["22:00-00:00"]
+    assert reason_at(p, now + 7 * H) == "waiting: after 00:00 is likely cheaper (est. 0.0200)" \
+        " than 13:00 (0.0600)"
+    assert reason_at(p, DAY0 + 23 * H).startswith(
+        "reserved: runs only if the prices after 00:00 do not come in time (2 h before 07:00")
+    # tonight's prices arrive (cheap as estimated): the night is chosen, the reserve goes
+    tonight = sched(DAY0 + 24 * H, H, [20000] * 7 + [80000] * 17)
+    p = plan(s.merge(tonight), pol(mode="deadline", hours=2, deadline="07:00"), DAY0 + 13 * H,
+             st(), UTC)
+    assert ons(p, t1=DAY0 + 31 * H) == ["00:00-02:00"]
+
+
+def test_deadline_runs_known_hours_that_beat_the_estimate():
+    s = _two_days_then_today(night=90000, day_afternoon=60000)  # nights have been dear
+    now = DAY0 + 7 * H
+    p = plan(s, pol(mode="deadline", hours=2, deadline="07:00"), now, st(), UTC)
+    assert ons(p) == ["13:00-15:00"]
+    assert reason_at(p, DAY0 + 13 * H).startswith("in the cheapest 2 h before 07:00")
+
+
+def test_deadline_without_history_plans_on_known_prices_as_before():
+    # no estimate possible (no history): exactly the plan on known prices
+    s = sched(DAY0, H, [100] * 20 + [7, 100, 100, 9])
+    p = plan(s, pol(mode="deadline", hours=2, deadline="07:00"), DAY0 + 12 * H, st(), UTC)
+    assert ons(p) == ["20:00-21:00", "23:00-00:00"]
+
+
+def test_estimate_reserve_meets_the_deadline_when_prices_never_come():
+    s = _two_days_then_today(night=20000, day_afternoon=60000)
+    pp = pol(mode="deadline", hours=2, deadline="07:00")
+    state = st()
+    # replanned every hour with no new prices: the reserve still delivers 2 h by 00:00
+    ran = 0
+    for h in range(7, 24):
+        t = DAY0 + h * H
+        planner.count_run(state, pp, t, UTC)
+        on = plan(s, pp, t, state, UTC).at(t)[0]
+        state.relay_on = on
+        if on:
+            ran += H
+    assert ran == 2 * H

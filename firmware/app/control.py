@@ -54,8 +54,11 @@ def relay_level(cfg, load_on):
 
 
 def publish_min(provider, cfg):
-    """The provider's daily publication time (local minute), from its settings when it has
-    publish_local_min(cfg) (GridX: per utility, configurable), else PUBLISH_LOCAL_MIN."""
+    """The daily publication time (local minute): fetch.publish when the installer set it (the
+    market's time), else the provider's from its settings when it has publish_local_min(cfg)
+    (GridX: per utility), else its PUBLISH_LOCAL_MIN."""
+    if cfg.get("fetch.publish"):
+        return parse_hm(cfg["fetch.publish"], "fetch.publish")
     fn = getattr(provider, "publish_local_min", None)
     if fn is not None:
         return fn(cfg)

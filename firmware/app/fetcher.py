@@ -13,10 +13,15 @@ spreads its requests and CPython and MicroPython compute the same times.
 """
 
 from ..config import Field
+from ..plan.windows import parse_hm
 
 CONFIG = (
     Field("fetch.refresh_min", "number", 360, lo=15, hi=1440, unit="min", integer=True,
           help="refresh the prices this often after a good fetch"),
+    Field("fetch.publish", "text", "", hi=5,
+          help="local HH:MM the market publishes tomorrow's prices (e.g. 13:00 for Nord Pool, "
+               "EPEX); empty = the price source's own time",
+          parse=lambda v: parse_hm(v, "fetch.publish") if v else None, expect="HH:MM or empty"),
     Field("fetch.publish_delay_min", "number", 10, lo=0, hi=720, unit="min", integer=True,
           help="fetch this long after the provider's daily publication time"),
     Field("fetch.spread_s", "number", 900, lo=0, hi=7200, unit="s", integer=True,

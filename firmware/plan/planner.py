@@ -289,6 +289,11 @@ def _choose_cheapest(c, ps, pe, pieces, note):
         known_left += e - s
     what = "%s%s %s" % (_dur(need), " still needed" if done else "", scope)
     short = known_left < need
+    if c.pol.estimate and not short and need and c.last_price_end is not None and \
+            pe > c.last_price_end:
+        got = _choose_with_estimates(c, left, need, what, note, pe)
+        if got is not None:
+            return got
     chosen = []
     sel = cheapest(_spread(c, left), need)
     exact = cheapest(left, need) if c.pol.spread_u and not short else sel
@@ -422,6 +427,107 @@ def _spread(c, pieces):
 
 def _inside(s, e, sel):
     return any(a <= s and e <= b for a, b, _r in sel)
+
+
+# -- a period that runs past the published prices -------------------------------------------
+# Day-ahead prices for tonight arrive around midday: a deadline window that opens in the
+# morning has hours with no price yet. Choosing among the known hours alone commits to the
+# afternoon even when the night is usually cheaper. So the unknown intervals get an estimate
+# (the same hours of the last days the schedule still holds), the choice is made over known +
+# estimated prices, but only known intervals are run: the estimated part is waited for and
+# re-planned when the prices arrive. The deadline is never risked: the need the plan leaves
+# to the unknown hours is reserved at the end of the known time (the latest start that still
+# meets it) and runs there if the prices have not come by then.
+ESTIMATE_DAYS = 2  # history days averaged for an estimate (the cache keeps KEEP_HISTORY_S)
+
+
+def _estimate(c, a, b):
+    """[(s, e, price_u)] estimates for the unpriced [a, b): each interval of the same hours a
+    day earlier, averaged with the days before it where the schedule holds them."""
+    sch = c.sch
+    out = []
+    for s, e, p in _slices(sch, a - 86400, b - 86400):
+        if p == NO_PRICE:
+            continue
+        total, n = p, 1
+        for k in range(2, ESTIMATE_DAYS + 1):
+            q = sch.price_at(s - (k - 1) * 86400)
+            if q is not None:
+                total += q
+                n += 1
+        out.append((s + 86400, e + 86400, total // n))
+    return out
+
+
+def _choose_with_estimates(c, left, need, what, note, pe):
+    lpe = c.last_price_end
+    est = _estimate(c, lpe if lpe > c.now else c.now, pe)
+    if not est:
+        return None
+    sel = cheapest(_spread(c, left) + est, need)
+    known = [x for x in sel if x[0] < lpe]
+    reserved = need
+    for s, e, _r in known:
+        reserved -= e - s
+    if reserved <= 0:
+        return None  # every chosen interval is known: the plan without estimates
+    chosen = []
+    for s, e, rank in known:
+        r = "in the cheapest %s (%s lowest price, counting tonight's estimate%s)" % (
+            what, _ord(rank), ("; " + note[2:-1]) if note else "")
+        chosen.append((s, e, _priced(c, s, r)))
+    est_avg = _avg_over(est, [x for x in sel if x[0] >= lpe])
+    when = _hm(lpe, c.zone)
+    r_reserve = "reserved: runs only if the prices after %s do not come in time (%s)" % (
+        when, what)
+    for s, e in _latest_free(left, known, reserved):
+        chosen.append((s, e, r_reserve))
+    chosen.sort()
+    best_left = None
+    for s, e, p in left:
+        if not _inside(s, e, known) and (best_left is None or p < best_left[1]):
+            best_left = (s, p)
+    off = "waiting: after %s is likely cheaper (est. %s)" % (when, format_price(est_avg))
+    if best_left is not None:
+        off += " than %s (%s)" % (_hm(best_left[0], c.zone), format_price(best_left[1]))
+    return chosen, off
+
+
+def _avg_over(pieces, sel):
+    total = dur = 0
+    for a, b, _r in sel:
+        for s, e, p in pieces:
+            lo, hi = (a if a > s else s), (b if b < e else e)
+            if lo < hi:
+                total += p * (hi - lo)
+                dur += hi - lo
+    return total // dur if dur else 0
+
+
+def _latest_free(left, taken, amount):
+    """[(s, e)] of the last `amount` seconds of `left` outside `taken` (both in time order)."""
+    free = []
+    for s, e, _p in left:
+        t = s
+        for a, b, _r in taken:
+            if b <= t or a >= e:
+                continue
+            if a > t:
+                free.append((t, a))
+            if b > t:
+                t = b
+        if t < e:
+            free.append((t, e))
+    out = []
+    for s, e in reversed(free):
+        if amount <= 0:
+            break
+        if e - s > amount:
+            s = e - amount
+        out.append((s, e))
+        amount -= e - s
+    out.reverse()
+    return out
 
 
 def _priced(c, t, reason):

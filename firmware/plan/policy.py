@@ -111,6 +111,10 @@ CONFIG = (
     Field("policy.backup_hours", "text", "", hi=64,
           help="local windows on when no price is known, e.g. 01:00-05:00",
           parse=lambda v: parse_windows(v, "policy.backup_hours"), expect=_WINDOWS),
+    Field("policy.estimate", "flag", True,
+          help="a deadline or window past the published prices: wait for hours likely cheaper "
+               "(estimated from the last days; only known hours run, the deadline is kept); "
+               "off = choose among the known prices only"),
     Field("policy.spread", "number", 0, lo=0, hi=1000, unit="per MWh",
           help="fleet spreading: pick among hours within this much (currency per MWh) of the "
                "cheapest, seeded per device, so plugs do not all switch in one hour; 0 = off"),
@@ -144,6 +148,7 @@ class Policy:
         self.safe_on = False
         self.retail = None  # retail.Model: rank by the retail price (None: the energy price)
         self.spread_u = 0  # policy.spread in micro-units per kWh (0: off)
+        self.estimate = True  # wait for unpublished hours that are likely cheaper
         self.spread_class = 0  # the device's class (planner.spread_class), set by the app
 
     @staticmethod
@@ -192,4 +197,5 @@ class Policy:
         p.safe_on = safe is True or safe == "on" or safe == 1
         p.retail = retail.from_config(cfg)
         p.spread_u = int(get("policy.spread") * 1000 + 0.5)  # per MWh -> micro-units per kWh
+        p.estimate = get("policy.estimate")
         return p
