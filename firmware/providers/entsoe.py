@@ -24,7 +24,6 @@ ProviderError. Day-ahead results are published from about 12:45 CET: PUBLISH_LOC
 """
 
 from ..clock.iso import TimeFormatError, format_iso, parse_duration, parse_iso
-from ..config import Field, parse_url
 from ..formats import xmlstream
 from ..prices.schedule import Schedule
 from . import AuthError, NoData, ProviderError, mwh_u
@@ -53,20 +52,15 @@ def eic(zone):
     raise ValueError("not a bidding zone")
 
 
-CONFIG = (
-    Field("entsoe.token", "secret", "", hi=64, help="security token (free, from the "
-          "Transparency Platform account settings)"),
-    Field("entsoe.zone", "text", "DE-LU", hi=16,
-          help="bidding zone: AT, BE, DE-LU, DK1, FR, NL, SE3, ... or a 16-character EIC code",
-          parse=eic, expect="a zone name such as DE-LU or NL, or an EIC code"),
-    Field("entsoe.sequence", "number", 0, lo=0, hi=9, integer=True,
-          help="classification sequence to use where several are published (DE-LU/AT: 1 = "
-               "SDAC); 0 = the first series for each interval"),
-    Field("entsoe.hours", "number", 48, lo=1, hi=168, unit="h", integer=True,
-          help="hours ahead to request from the current hour"),
-    Field("entsoe.baseUrl", "text", DEFAULT_BASE, hi=128, help="API URL",
-          parse=parse_url, expect="an http(s) URL"),
-)
+def __getattr__(name):
+    # CONFIG (the "entsoe.*" config.Fields) lives in entsoe_settings, loaded on first use:
+    # fetching needs neither the config module nor the settings' help texts.
+    if name == "CONFIG":
+        from .entsoe_settings import CONFIG
+
+        return CONFIG
+    raise AttributeError(name)
+
 
 _R = "Publication_MarketDocument/TimeSeries/"
 _A = "Acknowledgement_MarketDocument/Reason/"
