@@ -31,15 +31,23 @@ class Spec:
         return (self.n, self.mix, self.loads, self.days, self.start)
 
 
+_PLUGS = {}  # per process: a worker builds each fleet once, not once per job
+
+
 def _fleet(spec_key, name, spread_s=None):
     n, mix, loads, days, start = spec_key
     m = market(name, days, start)
-    return m, Fleet(n, mix, loads, spread_s=spread_s, publish_min=m.publish_min)
+    fleet = Fleet(n, mix, loads, spread_s=spread_s, publish_min=m.publish_min)
+    key = (n, mix, loads, spread_s, m.publish_min)
+    if key not in _PLUGS:
+        _PLUGS.clear()
+        _PLUGS[key] = list(fleet.plugs())
+    return m, fleet, _PLUGS[key]
 
 
 def switching_job(spec_key, name, spread_u, shard, shards):
-    m, fleet = _fleet(spec_key, name)
-    plugs = [p for p in fleet.plugs() if shard_of(p, fleet.mix, shards) == shard]
+    m, fleet, every = _fleet(spec_key, name)
+    plugs = [p for p in every if shard_of(p, fleet.mix, shards) == shard]
     return ("switching", name, spread_u), switching(m, plugs, spread_u)
 
 
@@ -51,13 +59,13 @@ def traffic_job(spec_key, name, scenario, shard, shards):
     """scenario = (label, fetch.spread_s, cut (day, start h, hours) or None, catch_up)."""
     label, spread_s, cut, catch_up = scenario
     n, mix, loads, days, start = spec_key
-    m, fleet = _fleet((n, mix, loads, days, start), name, spread_s)
+    m, _fleet_, every = _fleet((n, mix, loads, days, start), name, spread_s)
     window = None
     if cut is not None:
         day, h, hours = cut
         a = m.days[day][0] + h * 3600
         window = (a, a + hours * 3600)
-    plugs = [p for p in fleet.plugs() if traffic_shard_of(p, shards) == shard]
+    plugs = [p for p in every if traffic_shard_of(p, shards) == shard]
     return ("traffic", name, label), traffic.requests(m, plugs, fetch_cfg(spread_s), window,
                                                      catch_up)
 
