@@ -407,6 +407,11 @@ def _run_one(o, args):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if any(a == "--fleet" or a.startswith("--fleet=") for a in argv):
+        from .fleet.__main__ import main as fleet_main  # a fleet of plugs: host_sim/fleet/
+
+        return fleet_main(argv)
     args = build_parser().parse_args(argv)
     try:
         o = options_from(args)
