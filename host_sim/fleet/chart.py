@@ -13,8 +13,8 @@ def write(path, traffic, loads, sweep, recommended):
     a = ax[0]
     for label, (t0, per_min) in traffic.items():
         xs = sorted(per_min)
-        a.step([(k * 60 - t0) / 3600 for k in xs], [per_min[k] for k in xs], where="post",
-               label=label, lw=1)
+        a.plot([(k * 60 - t0) / 3600 for k in xs], [per_min[k] for k in xs], ".", ms=3,
+               label=label)  # busy minutes as points: a line would bridge the quiet hours
     a.set_yscale("log")
     a.set_xlabel("hours from the start of the traffic run (UTC)")
     a.set_ylabel("price-API requests per minute")
