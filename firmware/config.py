@@ -22,10 +22,14 @@ KINDS = ("number", "date", "dropdown", "radiobox", "checkbox", "text", "secret",
 
 class Field:
     __slots__ = ("name", "kind", "default", "lo", "hi", "choices", "unit", "help", "integer",
-                 "parse", "expect", "rule", "rule_text")
+                 "parse", "expect")
+    # a limit that depends on other settings: only RuleField sets these (an attribute on every
+    # one of the ~160 fields would cost ~96 bytes each on the 64-bit port)
+    rule = None
+    rule_text = ""
 
     def __init__(self, name, kind, default=None, lo=None, hi=None, choices=None, unit="",
-                 help="", integer=False, parse=None, expect=None, rule=None, rule_text=""):
+                 help="", integer=False, parse=None, expect=None):
         if kind not in KINDS:
             raise ValueError("unknown field kind " + kind)
         self.name = name
@@ -41,10 +45,6 @@ class Field:
         # raises ValueError for a value the plug could not use; expect says what it takes
         self.parse = parse
         self.expect = expect
-        # a limit that depends on other settings: rule(value, cfg) -> None, or the text
-        # "with <the other settings>; expected <what fits>" (rule_text says it for help)
-        self.rule = rule
-        self.rule_text = rule_text
 
     @property
     def secret(self):
@@ -149,6 +149,16 @@ class Field:
                 raise ConfigError("%s: %r is not allowed (%s); expected %s"
                                   % (self.name, value, why, self.allowed()))
         return value
+
+
+class RuleField(Field):
+    """A Field with a limit that depends on other settings: rule(value, cfg) -> None, or the
+    text "with <the other settings>; expected <what fits>"; rule_text says it for help."""
+
+    def __init__(self, name, kind, default=None, rule=None, rule_text="", **kw):
+        Field.__init__(self, name, kind, default, **kw)
+        self.rule = rule
+        self.rule_text = rule_text
 
 
 def check_combined(fields, cfg):

@@ -4,7 +4,7 @@ The app's "safe_state" setting (declared in app/settings.py) is read here too: i
 last rung of the planner's fallback ladder.
 """
 
-from ..config import ConfigError, Field, parse_price
+from ..config import ConfigError, Field, RuleField, parse_price
 from ..prices.schedule import price_u
 from . import retail
 from .windows import parse_hm, parse_windows
@@ -68,9 +68,9 @@ CONFIG = (
     Field("policy.mode", "dropdown", "cheapest", choices=MODES,
           help="cheapest: N hours per period; block: cheapest contiguous block per period; "
                "deadline: N hours before policy.deadline; limits: price limits only"),
-    Field("policy.hours", "number", 4, lo=0, hi=168, unit="h",
-          help="on time per period, block length, or time needed before the deadline",
-          rule=_hours_rule, rule_text=_NEED_TEXT),
+    RuleField("policy.hours", "number", 4, lo=0, hi=168, unit="h",
+              help="on time per period, block length, or time needed before the deadline",
+              rule=_hours_rule, rule_text=_NEED_TEXT),
     Field("policy.period", "dropdown", "day", choices=PERIODS,
           help="day (local), window (policy.window) or rolling (policy.rolling_hours from now)"),
     Field("policy.window", "text", "22:00-07:00", hi=16,
@@ -80,9 +80,10 @@ CONFIG = (
           help="length of a rolling period"),
     Field("policy.deadline", "text", "07:00", hi=5, help="local HH:MM for mode=deadline",
           parse=lambda v: parse_hm(v, "policy.deadline"), expect="a local time HH:MM"),
-    Field("policy.energy_kwh", "number", 0, lo=0, hi=1000, unit="kWh",
-          help="deadline mode: energy needed (with policy.load_kw; 0 = use policy.hours)",
-          rule=_energy_rule, rule_text="policy.load_kw times the hours policy.hours may take"),
+    RuleField("policy.energy_kwh", "number", 0, lo=0, hi=1000, unit="kWh",
+              help="deadline mode: energy needed (with policy.load_kw; 0 = use policy.hours)",
+              rule=_energy_rule,
+              rule_text="policy.load_kw times the hours policy.hours may take"),
     Field("policy.load_kw", "number", 0, lo=0, hi=100, unit="kW", help="power of the load"),
     Field("policy.on_below", "text", "", hi=16,
           help="always on at or below this price (currency/kWh; the retail price when "
