@@ -87,8 +87,14 @@ def build_parser():
     g.add_argument("--series", choices=sorted(prices.BUNDLED), default=d.series,
                    help="bundled price series (default: %(default)s)")
     g.add_argument("--prices", metavar="FILE.csv",
-                   help="any series in the shared CSV format (start_utc,end_utc,price,unit,"
-                        "market; hourly or finer)")
+                   help="a price file: the shared CSV format (start_utc,end_utc,price,unit,"
+                        "market) or an export with a start time and a price column (ENTSO-E, "
+                        "Nord Pool, Energi Data Service; ',' ';' or tab, quotes, a BOM and "
+                        "gaps are fine); hourly or finer")
+    g.add_argument("--csv-tz", metavar="RULE",
+                   help="POSIX TZ rule of the --prices file's times written without a UTC "
+                        "offset, e.g. CET-1CEST,M3.5.0,M10.5.0/3 (default: the zone the "
+                        "header names, such as UTC or CET/CEST; else such times are refused)")
     g.add_argument("--resolution", choices=("native", "15min"), default="native",
                    help="15min: derive quarter hours from hourly data by interpolation "
                         "(default: %(default)s)")
@@ -187,6 +193,14 @@ def options_from(args):
     o = Options()
     o.series = args.series
     o.prices = args.prices
+    o.csv_tz = args.csv_tz
+    if o.csv_tz:
+        from firmware.clock.tz import Zone
+
+        try:
+            Zone(o.csv_tz)
+        except ValueError as e:
+            raise SimError("--csv-tz %r: %s" % (o.csv_tz, e))
     o.resolution = "15min" if args.resolution == "15min" else None
     o.days = args.days
     o.start = args.start
@@ -420,6 +434,8 @@ def main(argv=None):
         from .runner import load_series, run_span, zone_for
 
         path, series = load_series(o)
+        if o.tz is None and getattr(series, "tz_rule", None):
+            o.tz = series.tz_rule  # local days where the file's own times are local
         _rule, zone, _pub = zone_for(o, path)
         t0, t1 = run_span(o, series, zone)
         check_days(o, series, zone, t0, t1)
