@@ -61,7 +61,7 @@ class _Reader:
             self.n = len(src)
             self.eof = True
             return
-        self.buf = bytearray(bufsize)
+        self.buf = self.own = bytearray(bufsize)
         self.n = 0
         self.rd = getattr(src, "readinto", None)
         if self.rd is None:
@@ -73,7 +73,7 @@ class _Reader:
         """Move buf[keep:n] to the front and read after it; the number of new bytes (0: end)."""
         if self.eof:
             return 0
-        buf, n = self.buf, self.n
+        buf, n = self.own, self.n  # a stream: our own buffer
         left = n - keep
         if keep:
             buf[0:left] = buf[keep:n]

@@ -179,6 +179,7 @@ class _Ctx:
         self.started = started  # (start_s, end_s) of a started block, or None
         self.end = now_s
         self.blocks = []
+        self.spot = sch  # the energy prices when sch holds retail ones (plan() sets it)
 
 
 def _scope(c, ps, pe):

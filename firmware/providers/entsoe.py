@@ -123,8 +123,12 @@ class _Series:
         self.curve = "A01"
         self.use = True
         self.unit = "MWH"
-        self.p0 = self.p1 = self.res = None
-        self.pos = self.pending = self.amount = None
+        self.p0 = None  # type: int | None
+        self.p1 = None  # type: int | None
+        self.res = None  # type: int | None
+        self.pos = None  # type: int | None
+        self.pending = None  # type: tuple | None
+        self.amount = None  # type: str | None
         self.last = 0
 
 
