@@ -14,7 +14,8 @@ def test_a_module_that_skips_as_a_whole_fails_and_reasons_are_kept():
                 "def test_b():\n    skip('no server')\n")
     try:
         env = run_micropython.mpy_env({})
-        mod, _heap, passed, failed, skipped, out, _dt = run_micropython.run_module(name, "256k", env)
+        got = run_micropython.run_module(name, "256k", env)
+        _mod, _heap, passed, failed, skipped, out, _dt = got
     finally:
         os.remove(path)
     assert (passed, failed, skipped) == (0, 1, 2), out
