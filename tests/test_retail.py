@@ -72,7 +72,7 @@ def test_bad_settings_are_one_line_errors_naming_the_setting():
     assert str(e).startswith("price.grid_holidays: ")
     e = raises(ConfigError, retail.from_config, {"price.adder": "cheap"})
     assert str(e).startswith("price.adder: ")
-    fields = {f.name: f for f in retail.CONFIG}
+    fields = {f.name: f for f in planner.CONFIG}
     raises(ConfigError, fields["price.vat_pct"].check, 150)
     raises(ConfigError, fields["price.adder"].check, "0,5")
     assert fields["price.adder"].check("-0.02") == "-0.02"

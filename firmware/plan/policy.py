@@ -6,7 +6,6 @@ last rung of the planner's fallback ladder.
 
 from ..config import ConfigError, Field, RuleField, parse_price
 from ..prices.schedule import price_u
-from . import retail
 from .windows import parse_hm, parse_windows
 
 _PRICE = "a price per kWh like 0.25, or empty for no limit"
@@ -119,7 +118,35 @@ CONFIG = (
     Field("policy.spread", "number", 0, lo=0, hi=1000, unit="per MWh",
           help="fleet spreading: pick among hours within this much (currency per MWh) of the "
                "cheapest, seeded per device, so plugs do not all switch in one hour; 0 = off"),
-) + retail.CONFIG  # price.*: the retail price the planner ranks by (plan/retail.py)
+)
+
+
+def _tou(text, name):
+    from ..prices import tou  # loaded only when a grid tariff is set
+
+    if name == "price.grid_tou":
+        return tou.parse_tou(text, name)
+    return tou.parse_holidays(text, name)
+
+
+# price.*: the retail price the planner ranks by (plan/retail.py, imported only when one is set)
+PRICE_CONFIG = (
+    Field("price.vat_pct", "number", 0, lo=0, hi=100, unit="%",
+          help="VAT on the whole retail price (0 when the source's prices include it)"),
+    Field("price.adder", "text", "", hi=16, parse=parse_price,
+          expect="a price per kWh like 0.886 (may be negative), or empty",
+          help="added per kWh before VAT: supplier margin, taxes, levies"),
+    Field("price.multiplier", "number", 1, lo=0, hi=100,
+          help="factor on the energy price before the adder (a supplier's percentage)"),
+    Field("price.grid_tou", "text", "", hi=600,
+          help="time-of-use grid tariff 'name price months days HH:MM-HH:MM; ...' (the rate "
+               "plan's syntax, first match wins; 0 where none matches)",
+          parse=lambda v: _tou(v, "price.grid_tou")),
+    Field("price.grid_holidays", "text", "", hi=400,
+          help="holidays of the grid tariff, MM-DD or YYYY-MM-DD, comma",
+          parse=lambda v: _tou(v, "price.grid_holidays")),
+)
+CONFIG = CONFIG + PRICE_CONFIG
 
 _FIELDS = {}
 for _f in CONFIG:
@@ -196,7 +223,19 @@ class Policy:
         p.backup = parse_windows(get("policy.backup_hours"), "policy.backup_hours")
         safe = cfg.get("safe_state", "off")
         p.safe_on = safe is True or safe == "on" or safe == 1
-        p.retail = retail.from_config(cfg)
+        p.retail = _retail(cfg)
         p.spread_u = int(get("policy.spread") * 1000 + 0.5)  # per MWh -> micro-units per kWh
         p.estimate = get("policy.estimate")
         return p
+
+
+def _retail(cfg):
+    """The retail model of the price.* settings, or None while they are all at their defaults
+    (plan/retail.py and prices/tou.py then stay unloaded: heap at boot)."""
+    for f in PRICE_CONFIG:
+        v = cfg.get(f.name)
+        if v is not None and v != "" and v != f.default:
+            from . import retail
+
+            return retail.from_config(cfg)
+    return None

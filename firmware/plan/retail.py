@@ -6,7 +6,7 @@
     m.explain(energy_u, t_s, zone)  "0.4120 retail = 0.1870 spot + 0.0520 adder + 0.1730 grid
                                     + 25% VAT" (the planner's reasons show both prices)
 
-Settings (CONFIG, "price.*", all in the price source's currency per kWh): price.vat_pct,
+Settings (declared in plan/policy.py, "price.*", in the source's currency per kWh): price.vat_pct,
 price.adder (supplier margin, taxes, levies: everything per kWh that does not vary by time),
 price.multiplier, price.grid_tou + price.grid_holidays (the time-of-use grid tariff, in the rate
 plan's syntax: prices/tou.py; where no period matches, the grid part is 0).
@@ -16,30 +16,11 @@ read from decimal text where they come as text), and the whole price is rounded 
 from zero, to integer micro-units. Intervals without a price stay without one.
 """
 
-from ..config import Field, parse_price
 from ..prices import tou
 from ..prices.schedule import NO_PRICE, Schedule, format_price, price_u
 
 _PPM = 1000000
 _PPM2 = _PPM * _PPM
-
-CONFIG = (
-    Field("price.vat_pct", "number", 0, lo=0, hi=100, unit="%",
-          help="VAT on the whole retail price (0 when the source's prices include it)"),
-    Field("price.adder", "text", "", hi=16, parse=parse_price,
-          expect="a price per kWh like 0.886 (may be negative), or empty",
-          help="added per kWh before VAT: supplier margin, taxes, levies"),
-    Field("price.multiplier", "number", 1, lo=0, hi=100,
-          help="factor on the energy price before the adder (a supplier's percentage)"),
-    Field("price.grid_tou", "text", "", hi=600,
-          help="time-of-use grid tariff 'name price months days HH:MM-HH:MM; ...' (the rate "
-               "plan's syntax, first match wins; 0 where none matches)",
-          parse=lambda v: tou.parse_tou(v, "price.grid_tou")),
-    Field("price.grid_holidays", "text", "", hi=400,
-          help="holidays of the grid tariff, MM-DD or YYYY-MM-DD, comma",
-          parse=lambda v: tou.parse_holidays(v, "price.grid_holidays")),
-)
-
 
 def _ppm(v, name):
     """A number setting (or its text) -> integer millionths, exactly for up to 6 decimals."""
