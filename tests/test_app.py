@@ -882,3 +882,29 @@ def test_a_street_restarting_together_spreads_its_catch_up_fetches():
         prov = FakeProvider(default=lambda now: prices(T0, 48), hal=hal)
         App(hal, cfg(fetch__seed=0), provider=prov).step()
         assert prov.calls == [T0 + 5 * HOUR]
+
+
+def test_services_start_once_per_run_and_a_resume_stops_them_first():
+    calls = []
+
+    class Svc:
+        def start(self, app):
+            calls.append("start")
+
+        def stop(self):
+            calls.append("stop")
+
+        def notify(self, event):
+            pass
+
+    import asyncio
+
+    with TmpDir("svc") as root:
+        cache(root, prices(T0, 48), T0)
+        hal = FakeHal(root, t=T0 + 60)
+        app = App(hal, cfg(), provider=FakeProvider(default=lambda now: prices(T0, 48)))
+        app.services.append(Svc())
+        asyncio.run(app.run(until_s=T0 + 2 * HOUR))
+        assert calls == ["start"]
+        asyncio.run(app.run(until_s=T0 + 3 * HOUR))  # plug.resume() after a Ctrl-C
+        assert calls == ["start", "stop", "start"]

@@ -95,6 +95,7 @@ class App:
         # "override" or "config" and must only take note (never block, never raise: a
         # service must not cost a switch). See App.notify.
         self.services = []
+        self._services_started = False
         self.on_healthy = None  # callable() once, after HEALTHY_MS of uptime
         self.persist = True  # status.json / log.txt / override.json on flash
         self._cfg_in = cfg
@@ -336,7 +337,10 @@ class App:
         if not self.booted:
             self.boot()
         for s in self.services:
+            if self._services_started and hasattr(s, "stop"):
+                s.stop()  # run() again after Ctrl-C (plug.resume): the old tasks are gone
             s.start(self)
+        self._services_started = True
         while True:
             wake = self.step()
             if until_s is not None:

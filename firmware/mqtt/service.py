@@ -90,6 +90,13 @@ class MqttService:
         if self._task is not None:
             self._task.cancel()
             self._task = None
+        c, self._client = self._client, None
+        w = c.writer if c is not None else None
+        if w is not None:  # the loop that would run close() may be gone (Ctrl-C, a resume)
+            try:
+                w.close()
+            except Exception:  # noqa: BLE001 - closing a link that may be dead
+                pass
 
     def _signature(self):
         cfg = self.app.cfg

@@ -36,6 +36,12 @@ class WebService:
             self.port = app.cfg.get("web.port", 80)
         asyncio.create_task(self._listen(app))
 
+    def stop(self):
+        """Close the listening socket (App.run() starts the services again on a resume)."""
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+
     async def _listen(self, app):
         try:
             await self.server.start(self.host, self.port)
