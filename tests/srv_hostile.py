@@ -1,6 +1,8 @@
 """A hostile (or careless) HTTP server on loopback for tests/test_hostile*.py (CPython side).
 
-start() returns WW_HOSTILE_PORT. Every request path names what the server does:
+start() returns WW_HOSTILE_PORT and WW_HOSTILE_TLS_PORT (the same answers over TLS, with
+srv_fixture's "localhost" certificate from its test CA, WW_CA_DER). Every request path names
+what the server does:
 
   /a/<opts>/...   a Smart Price answer (Arcadia envelope, 200, Content-Length) generated here:
         n=<k>          k priceChanges (default 4), step=<s> seconds each (default 3600),
@@ -31,7 +33,9 @@ Every connection is closed after its answer; stop() ends the trickles at once.
 
 import gzip
 import json
+import os
 import socket
+import ssl
 import threading
 import time
 from urllib.parse import unquote
@@ -191,7 +195,8 @@ def _read_request(sock):
 
 
 class _Server:
-    def __init__(self):
+    def __init__(self, ctx=None):
+        self.ctx = ctx
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -212,6 +217,8 @@ class _Server:
     def _handle(self, sock):
         try:
             sock.settimeout(30)
+            if self.ctx is not None:
+                sock = self.ctx.wrap_socket(sock, server_side=True)
             target = _read_request(sock)
             if target is None:
                 return
@@ -247,10 +254,23 @@ class _Server:
         self.thread.join(2)
 
 
+def _fixture_tls():
+    """srv_fixture's TLS context for "localhost" (started before this module: name order)."""
+    import srv_fixture
+
+    for r in srv_fixture._running:
+        path = getattr(r, "path", None)
+        if path and os.path.isfile(os.path.join(path, "good.pem")):
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(os.path.join(path, "good.pem"), os.path.join(path, "good.key"))
+            return ctx
+    raise RuntimeError("srv_hostile: srv_fixture's certificates not found")
+
+
 def start():
-    s = _Server()
-    _running.append(s)
-    return {"WW_HOSTILE_PORT": str(s.port)}
+    s, t = _Server(), _Server(_fixture_tls())
+    _running.extend((s, t))
+    return {"WW_HOSTILE_PORT": str(s.port), "WW_HOSTILE_TLS_PORT": str(t.port)}
 
 
 def stop():

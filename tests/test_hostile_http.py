@@ -54,8 +54,8 @@ def _drain(resp):
         resp.close()
 
 
-def _get_all(client, path):
-    return _drain(client.get(_url(path)))
+def _get_all(client, path, origin=None):
+    return _drain(client.get((origin + path) if origin else _url(path)))
 
 
 def _elapsed_s(t0):
@@ -77,6 +77,18 @@ def test_body_trickle_ends_at_the_total_deadline():
     raises(http.Timeout, _get_all, c, "/r/body-trickle=0.1/")
     dt = _elapsed_s(t0)
     assert 1.3 <= dt < 2.5, dt
+
+
+def test_trickle_over_tls_ends_at_the_total_deadline():
+    ca = os.getenv("WW_CA_DER")
+    tls_port = os.getenv("WW_HOSTILE_TLS_PORT")
+    assert ca and tls_port, "srv_fixture / srv_hostile TLS not running"
+    for path in ("/r/status-trickle=0.1/", "/r/body-trickle=0.1/"):
+        _net, c = _client(timeout_s=0.5, total_s=2.5, ca_file=ca)
+        t0 = ticks_ms()
+        raises(http.Timeout, _get_all, c, path, "https://localhost:%s" % tls_port)
+        dt = _elapsed_s(t0)
+        assert 2.3 <= dt < 3.5, (path, dt)
 
 
 def test_endless_1xx_answers_are_refused():

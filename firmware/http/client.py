@@ -376,13 +376,13 @@ class Response:
         self._client = client
         self._sock = sock
         self._short = False  # the socket's time-out was cut to the rest of total_s
-        self._rd = getattr(sock, "recv_into", None)
+        self._rd = getattr(sock, "recv_into", None) or sock.readinto
         self._poll = None
-        if self._rd is None:
-            # MicroPython: a blocking readinto() returns only once the buffer is full, so a
-            # peer sending a byte a second holds it for as long as it likes. Read without
-            # blocking and wait in poll(), which honours the time-outs.
-            self._rd = sock.readinto
+        if not hasattr(sock, "gettimeout"):
+            # A socket that cannot tell its time-out (MicroPython's, plain or TLS) returns
+            # from readinto()/recv_into() only once the buffer is full, so a peer sending a
+            # byte a second holds it for as long as it likes. Read it without blocking and
+            # wait in poll(), which honours the time-outs. (CPython's reads return what came.)
             self._poll = _poller(sock)
         self._buf = buf
         self._mv = memoryview(buf)
@@ -411,14 +411,14 @@ class Response:
         wait = c.timeout_s if left is None or left > c.timeout_s else left
         try:
             if self._poll is not None:
-                n = self._rd(mv)  # None: nothing there yet
+                n = self._nb_read(mv)  # None: nothing there yet
                 t0, ms = ticks_ms(), int(wait * 1000)
                 while n is None:
                     rest = ms - ticks_diff(ticks_ms(), t0)
                     if rest <= 0:
                         break
                     self._poll.poll(rest)
-                    n = self._rd(mv)
+                    n = self._nb_read(mv)
             else:
                 if wait != c.timeout_s or self._short:
                     self._short = True  # the last reads may wait only for what is left
@@ -432,6 +432,15 @@ class Response:
         if n:
             self._got_any = True
         return n
+
+    def _nb_read(self, mv):
+        """A read on the non-blocking socket: bytes read, 0 at the end, None if none yet."""
+        try:
+            return self._rd(mv)
+        except OSError as e:
+            if (getattr(e, "errno", None) or (e.args[0] if e.args else 0)) == errno.EAGAIN:
+                return None  # TLS waiting for the rest of a record
+            raise
 
     def _line(self):
         """The next line without CR LF (bytes); None if it was longer than the buffer (skipped);
