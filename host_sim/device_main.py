@@ -11,7 +11,8 @@ Options (a dict, JSON in the file): start_s, end_s (true UTC seconds), root (fla
 hosts (names the device contacts), port (the price server), cfg (App settings), power_cuts
 [[t0, t1], ...], wifi_down [[t0, t1], ...], clock_loss_s, time_scale, log (bool: emit log lines),
 watch_state (provider-state keys to report, e.g. a rate plan's energy counter), services
-(["mqtt"]: paced by time_scale, see Paced), actions
+(true: the plug's services run, chosen from cfg as on the device, paced by time_scale: see
+Paced; web_port: the page's port on 127.0.0.1, 0 = a free one), actions
 [[t, "button", null] | [t, "override", [on, minutes]], ...] (what a person does, in time order).
 
 Events (lists; times are TRUE simulated seconds unless noted):
@@ -162,7 +163,7 @@ def run(opts, emit):
 
 
 class Paced:
-    """Option services (["mqtt"]: firmware/mqtt/service.py on the cfg's mqtt.* settings): the
+    """Option services (the plug's services from its settings: firmware/app/services.py): the
     run goes by at time_scale wall seconds per simulated second, so a person can watch it
     (e.g. in Home Assistant), and the app's services run on one asyncio loop between the
     steps; a service's App.wake() (a command) ends the wait early."""
@@ -174,14 +175,14 @@ class Paced:
         self.loop = asyncio.new_event_loop()
         self.hal = hal
         self.scale = opts.get("time_scale", 0.1)
-        self.names = opts["services"]
+        self.web_port = opts.get("web_port", 0)
 
     def attach(self, app):
-        for name in self.names:
-            if name == "mqtt":
-                from firmware.mqtt.service import MqttService
+        from firmware.app.services import from_config
 
-                app.services.append(MqttService())
+        # the plug's own choice from its settings (web.enabled, mqtt.enabled), as on the device;
+        # the page listens on 127.0.0.1 (a free port unless web_port says otherwise)
+        app.services += from_config(app.cfg, "127.0.0.1", self.web_port)
 
         async def start():
             for s in app.services:

@@ -250,7 +250,7 @@ def simulate(opts):
     }
     if opts.mqtt:  # watchable in Home Assistant: paced by --time-scale (device_main.Paced)
         host, _, port = opts.mqtt.partition(":")
-        dev["services"] = ["mqtt"]
+        dev["services"] = True
         dev["cfg"].update({"mqtt.enabled": True, "mqtt.host": host, "mqtt.port": int(port or 0)})
     events = []
     span = float(t1 - t0)

@@ -192,13 +192,9 @@ def main(root="/", make_hal=None):  # pragma: no cover - the device entry point 
         # loads config.json itself, so its warnings reach the app's log. `plug` is not
         # imported here (~23 KB of heap at every boot): it finds Running.app by itself.
         app = app_mod.App(h)
-        from ..web.service import WebService  # small; the server loads only if web.enabled
+        from .services import from_config
 
-        app.services.append(WebService())
-        if _cfg.get("mqtt.enabled"):  # its code costs heap: loaded only when it is on
-            from ..mqtt.service import MqttService
-
-            app.services.append(MqttService())
+        app.services += from_config(_cfg)
         return app
 
     return start(hal, cfg, make, lambda a: asyncio.run(a.run()))
