@@ -367,7 +367,8 @@ def test_fetch_empty_and_dst_over_http():
     raises(NoData, arcadia.fetch, client, cfg(baseUrl=_base("f=arcadia/smart_price_empty.json")),
            NOW, {})
     s = arcadia.fetch(client, cfg(baseUrl=_base("f=arcadia/smart_price_groupby_hour_7d_dst.json,"
-                                                "chunked,chunk=100"), hours=168), DST_NOW, {})
+                                                "chunked,chunk=100"), hours=168,
+                                  groupBy="HOUR"), DST_NOW, {})
     check_against_fixture(s, "smart_price_groupby_hour_7d_dst.json")
 
 
