@@ -96,7 +96,11 @@ def options(seed, days, heap, mpy=True):
         days=days, resolution="15min", runtime="micropython", mpy=mpy, mpy_heap=heap,
         faults=faults, actions=actions, clock_loss_s=loss, time_scale=TIME_SCALE, log=True,
         device_module="soak_device",
-        cfg={"policy.forced_on": FORCED_ON, "policy.forced_off": FORCED_OFF})
+        # fetch.timeout_s is the client's per-read wait in WALL seconds on MicroPython (it
+        # polls its sockets; the simulated HAL scales only the sockets' own time-outs): at its
+        # least, 2 s, a slow answer (3-9 s of wall time here) still times out
+        cfg={"policy.forced_on": FORCED_ON, "policy.forced_off": FORCED_OFF,
+             "fetch.timeout_s": 2})
 
 
 def wear(flash_days):
