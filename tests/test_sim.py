@@ -442,10 +442,11 @@ def test_bad_arguments_are_one_line_errors():
 def test_slow_truncated_and_http_error_faults_fail_fetches_and_recover():
     o = Options(days=4, time_scale=0.02)
     t0 = simulate_start(o)
-    # the device fetches at 13:23:50 UTC (05:23 local + its spread): put faults over them
-    o.faults = [faults.parse_window("slow", "1d5h+30m:60", t0),
-                faults.parse_window("truncate", "2d5h+1h", t0),
-                faults.parse_window("error", "3d5h+1h:500", t0)]
+    # the device fetches at 09:23:50 UTC (01:23 local: every 6 h from 13:23, the market's
+    # 13:00 publication + 10 min + its spread): put faults over them
+    o.faults = [faults.parse_window("slow", "1d1h+30m:60", t0),
+                faults.parse_window("truncate", "2d1h+1h", t0),
+                faults.parse_window("error", "3d1h+1h:500", t0)]
     o.clock_loss_s = 2 * 3600
     res = simulate(o)
     logs = [(e[1], e[2]) for e in res.events if e[0] == "log" and " fetch: failed" in e[2]]

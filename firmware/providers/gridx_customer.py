@@ -142,7 +142,7 @@ def usage_wh(client, cfg, now_s, state, start_s, end_s):
     """(Wh of CONSUMPTION in [start_s, end_s), UTC second its data ends)."""
     q = [("start", format_iso(start_s)), ("end", format_iso(end_s))]
     resp, path = _get(client, cfg, now_s, state, "usagePath", "/customer/usage", q)
-    unit, t0, dur = "KWH", None, None
+    unit, t0, dur = "KWH", None, 3600  # PT1H unless intervalPeriod says otherwise
     total = n = 0
     last = None  # end of the last interval that had CONSUMPTION
     try:
