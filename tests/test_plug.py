@@ -297,3 +297,19 @@ def test_plan_from_flash_uses_the_planner():
         assert rows[0][0] == T0
         for row in rows:
             assert row[0] < row[1] and row[4]
+
+
+def test_status_shows_the_savings_record():
+    from firmware.clock.tz import Zone
+    from firmware.prices.savings import Savings
+
+    with TmpDir("plug") as root:
+        assert "energy: nothing recorded yet" in "\n".join(make(root).status_lines())
+        s = cache(root)  # 0.10/0.11/0.12 per kWh from 07:00 UTC; 18:00 has no price
+        rec = Savings(root, Zone("UTC0"), lambda: T0 + 7200, lambda: s)
+        rec.add(T0, T0 + 3600, 2000)  # 2 kW for the hour at 0.11
+        assert rec.save(T0 + 7200)
+        text = "\n".join(make(root, now=T0 + 7200).status_lines())
+        assert "energy: today 2.00 kWh, cost 0.22 USD, saved 0.00 USD (vs the same run from " \
+               "18:00)" in text, text
+        assert "        last 7 days 2.00 kWh, cost 0.22 USD, saved 0.00 USD" in text

@@ -107,3 +107,14 @@ def test_xml_source_on_micropython_decides_as_on_cpython():
     b = simulate(Options(runtime="micropython", **opts))
     assert a.decisions() == b.decisions() and len(a.decisions()) > 4
     assert json.dumps(a.summary["cost"]) == json.dumps(b.summary["cost"])
+
+
+def test_the_plugs_savings_record_is_the_bill_at_retail_prices():
+    # with price.* set the plug's own record counts retail prices, as the bill does: it
+    # matches the simulator's independent record to the last digit
+    o = Options(days=6)
+    o.series, o.provider, o.grid_tariff = "dk1", "energidataservice", "dk-n1-c-2024"
+    s = simulate(o).summary
+    rec = s["savings_record"]
+    assert rec["max_day_diff"] == 0 and rec["plug"] == rec["sim"]
+    assert rec["plug"]["cost"] == s["cost"]

@@ -424,7 +424,14 @@ class App:
                     hook(self.provider_state, self.cfg, now, kwh, self.zone)
 
     def _held_schedule(self):
-        return self.schedule
+        """The prices the savings record counts: the retail ones when the plan ranks by them
+        (price.*), so the record is the bill's, as the simulator's is."""
+        s, model = self.schedule, self.policy.retail
+        if model is None or s is None:
+            return s
+        from ..plan.retail import Priced
+
+        return Priced(model, s, self.zone)
 
     def _account(self, now):
         """Count the load's energy and cost since the last step into the savings record (the

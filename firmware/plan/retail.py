@@ -139,6 +139,26 @@ class Model:
         return out
 
 
+class Priced:
+    """A schedule seen at its retail price, window() only (the savings record's view): each
+    priced interval split where the grid tariff changes, at its retail price. Nothing is
+    copied: the record counts a few seconds per step."""
+
+    def __init__(self, model, schedule, zone):
+        self.model, self.schedule, self.zone = model, schedule, zone
+
+    def window(self, a, b):
+        m, zone = self.model, self.zone
+        for s, e, p, i in self.schedule.window(a, b):
+            if p == NO_PRICE:
+                yield s, e, p, i
+                continue
+            while s < e:
+                c = m._edge(s, e, zone)
+                yield s, c, m.combine(p, m.grid_u(s, zone)), i
+                s = c
+
+
 def _year(local_s):
     from ..clock.iso import civil_from_days
 

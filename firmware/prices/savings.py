@@ -24,13 +24,12 @@ most that much of today. A corrupt or missing file starts an empty record (`last
 root None keeps the record in RAM only.
 """
 
-import os
 import struct
 from binascii import crc32
 
 from ..clock.iso import format_ymd
 from ..compat import const
-from ..config import join
+from ..flashfile import join, replace
 from .schedule import NO_PRICE
 
 FILE = "savings.bin"
@@ -230,14 +229,15 @@ class Savings:
             self._dirty = False
             self._written_s = now_s
             return False
-        path = join(self.root, FILE)
         crc = crc32(self._buf, crc32(_MAGIC)) & 0xFFFFFFFF
+
+        def write(f):
+            f.write(_MAGIC)
+            f.write(self._buf)
+            f.write(struct.pack("<I", crc))
+
         try:
-            with open(path + ".tmp", "wb") as f:
-                f.write(_MAGIC)
-                f.write(self._buf)
-                f.write(struct.pack("<I", crc))
-            os.rename(path + ".tmp", path)
+            replace(join(self.root, FILE), write, "wb")
         except OSError as e:
             self.last_error = "%s not written: %s" % (FILE, e)
             return False

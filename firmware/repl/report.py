@@ -90,6 +90,7 @@ def status_lines(p):
         out.append("fetch:  none yet; next at %s" % p.local(snap["next_fetch_s"], zone))
     else:
         out.append("fetch:  none recorded")
+    out += savings_lines(p, now, zone, sched.currency if sched is not None else "")
     out.append("wifi:   %s" % wifi_state(p))
     import gc
 
@@ -105,6 +106,34 @@ def status_lines(p):
     if snap.get("error"):
         out.append("WARNING app status: " + str(snap["error"]))
     return out
+
+
+def savings_lines(p, now, zone, currency=""):
+    """Energy, cost and savings against the fixed-time baseline: today and the last 7 days,
+    from the running app's record, else from its file on flash (prices/savings.py)."""
+    rec = getattr(p.app, "savings", None) if p.app is not None else None
+    if rec is None:
+        from ..prices.savings import Savings
+
+        if zone is None:
+            return []
+        rec = Savings(p.root, zone, p.now_s, lambda: None)
+        if rec.last_error:
+            return ["energy: " + rec.last_error]
+    week = rec.days(7, now)
+    if not any(d["kwh"] for d in week):
+        return ["energy: nothing recorded yet"]
+    cur = (" " + currency) if currency else ""
+
+    def line(kwh, cost, saving):
+        return "%.2f kWh, cost %.2f%s, saved %.2f%s" % (kwh, cost, cur, saving, cur)
+
+    t = week[-1]
+    total = [sum(d[k] for d in week) for k in ("kwh", "cost", "saving")]
+    base = p.cfg().get("savings.baseline") or "18:00"
+    return ["energy: today %s (vs the same run from %s)" % (
+                line(t["kwh"], t["cost"], t["saving"]), base),
+            "        last 7 days %s" % line(*total)]
 
 
 def app_state(p):
