@@ -621,16 +621,15 @@ def test_withdrawn_event_spans_are_cleared_from_the_merged_cache():
 
 
 def test_clear_spans_keeps_names_flags_and_boundaries():
-    from firmware.app.netloop import clear_spans
 
     s = Schedule("src", "EUR", "kWh")
     s.add(T0, T0 + HOUR, 10, "a")
     s.add(T0 + HOUR, T0 + 2 * HOUR, 20, "b", FLAG_FORECAST)
     s.add(T0 + 3 * HOUR, T0 + 4 * HOUR, 30, "c")
     s.fetched_s = T0
-    assert clear_spans(s, []) is s
-    assert clear_spans(s, [(T0 + 5 * HOUR, T0 + 9 * HOUR), (T0 + 2 * HOUR, T0 + 3 * HOUR)]) is s
-    out = clear_spans(s, [(T0 + 1800, T0 + 5400), (T0 + 3600, T0 + 3700),
+    assert s.clear_spans([]) is s
+    assert s.clear_spans([(T0 + 5 * HOUR, T0 + 9 * HOUR), (T0 + 2 * HOUR, T0 + 3 * HOUR)]) is s
+    out = s.clear_spans([(T0 + 1800, T0 + 5400), (T0 + 3600, T0 + 3700),
                           (T0 + 3 * HOUR + 60, T0 + 9 * HOUR)])
     got = [(a - T0, b - T0, p, out.name_of(i), out.flags[i])
            for a, b, p, i in out.window(out.base_s, out.end_s)]
@@ -639,7 +638,7 @@ def test_clear_spans_keeps_names_flags_and_boundaries():
                    (5400, 7200, 20, "b", FLAG_FORECAST), (7200, 10800, gap, "", 0),
                    (10800, 10860, 30, "c", 0)], got
     assert out.currency == "EUR" and out.fetched_s == T0 and s.price_at(T0 + 1800) == 10
-    assert len(clear_spans(s, [(T0 - HOUR, T0 + 9 * HOUR)])) == 0
+    assert len(s.clear_spans([(T0 - HOUR, T0 + 9 * HOUR)])) == 0
 
 
 # -- a metering chip feeds the rate plan's energy counter -----------------------------------------

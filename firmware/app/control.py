@@ -27,16 +27,21 @@ from ..prices.savings import Savings
 from ..prices.schedule import Schedule
 from ..prices.store import Store
 from . import flashstate
-from .fetcher import Backoff, Cadence
 from .jitter import Rng, seed_from
 from .log import Log
-from .netloop import KEEP_HISTORY_S, MAX_SLEEP_S, NetLoop  # noqa: F401 - MAX_SLEEP_S re-exported
+from .netloop import NetLoop
 from .settings import CONFIG, settings_fields  # noqa: F401 - CONFIG: app's settings for config.schema
 
 # The clock is trusted from this time on (planner State.build_s). Not the firmware's build
 # date: the simulator replays 2019 prices. An RTC that was never set reads 2000 (ESP32) or
 # 1970; the ESP32 HAL applies its real build date to an RTC kept over a reset.
 HEALTHY_MS = 600000  # after 10 min of uptime the crash counter is cleared (on_healthy)
+KEEP_HISTORY_S = 86400  # prices older than a day before local midnight are dropped
+MAX_SLEEP_S = 3600  # longest wait between steps (the HAL also bounds and re-checks its waits)
+# While the load runs and its on-time counts against a need, the step wakes at least at every
+# quarter hour (UTC multiples: usually a price boundary anyway) so that the count on flash
+# (run.json) is at most this old when the power goes: a cut loses at most this much on-time.
+RUN_CHECKPOINT_S = 900
 OOM_RETRY_S = 300  # a plan that did not fit the heap is tried again this much later
 OOM_STEP_S = 60  # a step that ran out of heap is repeated this much later
 
@@ -113,24 +118,18 @@ class App:
         self.reason = ""
         self.until_s = None
         self.clock_trusted = False
-        self.last_fetch = None  # {"t_s", "ok", "msg"}
-        self.next_fetch_s = 0
-        self.fetches = self.fetch_failures = self.switches = 0
+        self.switches = 0
         self._dirty = True
         self._oom = False  # the last plan did not fit the heap (logged once)
         self._step_oom = False  # the last step ran out of heap (logged once)
         self._day_end_s = None
-        self._next_sync_s = 0
         self._decision = None
         self._led = None
         self._status_text = None
         self._started_ms = ticks_ms()
         self._last_now = 0
         self._saved_run = None
-        # A restart with a cache: True until the clock is trusted, then the UTC second of
-        # this device's first fetch (an overdue one is spread over fetch.spread_s); False.
-        self._catch_up = False
-        self.net = NetLoop(self)
+        self.net = NetLoop(self)  # Wi-Fi, NTP and fetches: its own state, read below
         self.savings = None  # energy, cost and savings per local day (prices/savings.py)
         self._meter_at = None  # (t_s, kWh) of the last meter reading for the savings
         self._meter_w = 0
@@ -199,13 +198,10 @@ class App:
                 self.log.error("config", "fallback %s: %s" % (name, exc_text(e)))
         seed = seed_from(cfg["fetch.seed"], getattr(self.hal, "device_id", None))
         self.policy.spread_class = planner.spread_class(seed)
-        rng = Rng(seed)
-        self.cadence = Cadence(cfg, publish_min(self.provider, cfg), rng)
+        self.net.configure(cfg, publish_min(self.provider, cfg), Rng(seed))
         if self.savings is not None:
             self.savings.zone = self.zone
             self.savings.baseline_min = _baseline_min(cfg)
-        self.wifi_backoff = Backoff(10, 600, rng)
-        self.ntp_backoff = Backoff(30, 1800, rng)
         self._dirty = True
 
     def apply_config(self, cfg):
@@ -231,7 +227,7 @@ class App:
         self.store = Store(hal.root, log=self.log)
         self.schedule, extras = self.store.load()
         self.provider_state = dict(extras or {})
-        self._catch_up = self.schedule is not None and bool(self.schedule.fetched_s)
+        self.net.catch_up = self.schedule is not None and bool(self.schedule.fetched_s)
         if self.store.last_error:
             self.log.warn("cache", "not used: %s" % self.store.last_error)
         self.state = AppState()
@@ -259,21 +255,40 @@ class App:
             else "empty"))
 
     def _retime_fetch(self, now):
-        s = self.schedule
-        last = s.fetched_s if s is not None and s.fetched_s else None
-        end = s.last_price_end() if s is not None else None
-        refresh = getattr(self.provider, "refresh_s", None)  # a source's own poll period
-        if refresh is not None:
-            self.cadence.refresh_s = refresh(self.cfg, self.provider_state)
-        due = self.cadence.next_due(self.zone, now, last, end)
-        if self._catch_up is True and self.clock_trusted:  # the first trusted retime after a
-            self._catch_up = self.cadence.catch_up(now, due)  # restart: this device's moment
-        if self._catch_up and self._catch_up is not True:
-            if now >= self._catch_up:
-                self._catch_up = False  # reached: the cadence alone from here on
-            elif due < self._catch_up:
-                due = self._catch_up
-        self.next_fetch_s = due
+        self.net.retime(now)
+
+    # -- what the network side owns, as the app's status and the tests see it ------------------
+    @property
+    def cadence(self):
+        return self.net.cadence
+
+    @property
+    def wifi_backoff(self):
+        return self.net.wifi_backoff
+
+    @property
+    def ntp_backoff(self):
+        return self.net.ntp_backoff
+
+    @property
+    def fetches(self):
+        return self.net.fetches
+
+    @property
+    def fetch_failures(self):
+        return self.net.fetch_failures
+
+    @property
+    def last_fetch(self):
+        return self.net.last_fetch
+
+    @property
+    def next_fetch_s(self):
+        return self.net.next_fetch_s
+
+    @next_fetch_s.setter
+    def next_fetch_s(self, t_s):
+        self.net.next_fetch_s = t_s
 
     # -- the loop --------------------------------------------------------------------------
     def step(self):
@@ -322,15 +337,133 @@ class App:
         if hal.button.pressed():
             self._button(now)
         self._settle(now)
-        self.net.network(now)
+        got = self.net.network(now)
+        if got is not None:
+            self.take(got)
         now2 = hal.clock.now_s()  # a fetch takes time; NTP may move the clock
         if now2 != now:
             self._settle(now2)
-        return self.net.next_wake(now2)
+        return self.net.next_wake(now2, self._next_wake(now2))
 
     def fetch_now(self):
-        """Fetch, merge, cache and re-plan now. True on success (see netloop.py)."""
-        return self.net.fetch_now()
+        """Fetch, merge, cache and re-plan now. True on success."""
+        if not self.booted:
+            self.boot()
+        if self.provider is None:
+            self.log.warn("fetch", "no price source")
+            return False
+        if not self.clock_trusted:
+            self.log.warn("fetch", "skipped: clock not valid")
+            return False
+        return self.take(self.net.fetch(self.hal.clock.now_s()))
+
+    def clock_set(self, now):
+        """NTP set the clock (netloop): decide again on the true time."""
+        self._settle(now)
+
+    def _next_wake(self, now):
+        """The app's own next wake: a switch, local midnight, the end of an override, the
+        on-time checkpoint while a need is counted, at most MAX_SLEEP_S away."""
+        wake = now + MAX_SLEEP_S
+        st = self.state
+        if self.load_on and self.persist and st.ran_mark_s is not None and \
+                planner.period_at(self.policy, now, self.zone) is not None:
+            wake = now - now % RUN_CHECKPOINT_S + RUN_CHECKPOINT_S
+        for t in (self.until_s, self._day_end_s, st.override_until_s):
+            if t is not None and t < wake:
+                wake = t
+        return wake if wake > now else now + 1
+
+    # -- a fetch's result --------------------------------------------------------------------
+    def take(self, got):
+        """Apply what a fetch brought (netloop.Fetched): merged into the cache (newer prices
+        win; what the source withdrew cleared), saved when it changed, re-planned; or, for a
+        failure, back-off with the cache byte-identical. True if the fetch was good."""
+        if got.error is not None:
+            return self._fetch_failed(got.error, got.t_s)
+        new, t = got.new, got.t_s
+        got.new = None
+        note = self.provider_state.pop(self.cfg["source"] + ".warning", None)
+        if note:
+            self.log.warn("fetch", str(note))
+        before = self.schedule
+        try:
+            merged = self._merged(new, t)
+        except Exception as e:  # noqa: BLE001 - MemoryError (the old and the new schedule did
+            # not fit together), or an answer the merge cannot take: a failed fetch, cache kept
+            new = None  # let the answer go before the failure collects
+            return self._fetch_failed(e, t, "merging", before)
+        changed = before is None or not merged.same_as(before)
+        self.schedule = merged
+        gc.collect()
+        try:
+            wrote = self.store.save(merged, self._extras())
+        except Exception as e:  # noqa: BLE001 - OSError, ValueError, struct.error: not saved
+            wrote = False
+            self.log.error("cache", "not saved: %s" % exc_text(e))
+        if changed:
+            self._dirty = True
+        self.net.succeeded(t)
+        msg = "%d intervals to %s%s" % (len(merged), format_iso(merged.end_s),
+                                        "" if changed else ", unchanged")
+        self.net.last_fetch = {"t_s": t, "ok": True, "msg": msg}
+        self.notify("fetch")
+        self.log.info("fetch", "ok: %s%s; next at %s" % (msg, ", saved" if wrote else "",
+                                                         format_iso(self.net.next_fetch_s)))
+        self._settle(t)
+        return True
+
+    def _merged(self, new, t):
+        """The cached schedule with `new` merged in (new wins), history before yesterday
+        dropped. The plan held for the old schedule is released first if memory runs short."""
+        old = self._withdraw()
+        try:
+            merged = old.merge(new) if old is not None else new
+        except MemoryError:
+            self.plan = None  # re-planned from the merged schedule anyway
+            gc.collect()
+            merged = old.merge(new)
+        merged.fetched_s = t
+        keep = self.zone.day_start(t) - KEEP_HISTORY_S
+        if len(merged) and merged.base_s < keep:
+            merged.drop_before(keep)
+        return merged
+
+    def _fetch_failed(self, e, t, doing="", before=None):
+        """A failed fetch: the cache stays (less what the source withdrew), back off, log.
+        `before`: the cached schedule when the fetch began (a failed merge has already
+        applied the withdrawals)."""
+        gc.collect()
+        old = self.schedule if before is None else before
+        withdrawn = self._withdraw() is not old  # e.g. every event cancelled: no data
+        if withdrawn:
+            self._dirty = True
+            try:
+                self.store.save(self.schedule, self._extras())
+            except (OSError, ValueError) as e2:
+                self.log.error("cache", "not saved: %s" % exc_text(e2))
+        self.net.failed(t, e)
+        msg = exc_text(e) if not doing else "%s %s" % (doing, exc_text(e))
+        self.net.last_fetch = {"t_s": t, "ok": False, "msg": msg}
+        self.notify("fetch")
+        self.log.warn("fetch", "failed: %s; retry in %d s" % (msg, self.net.next_fetch_s - t))
+        if withdrawn or self.plan is None:
+            self._settle(t)
+        else:
+            self._snapshot()
+        return False
+
+    def _withdraw(self):
+        """Clear the spans the source withdrew ("<source>.removed" in its state, e.g. OpenADR
+        events cancelled) from the cached schedule; returns the (possibly new) schedule."""
+        removed = self.provider_state.pop(self.cfg["source"] + ".removed", None)
+        if self.schedule is not None and removed:
+            cleared = self.schedule.clear_spans(removed)
+            if cleared is not self.schedule:
+                self.log.info("fetch", "prices withdrawn by the source cleared: %d span(s)"
+                              % len(removed))
+                self.schedule = cleared
+        return self.schedule
 
     async def run(self, until_s=None):
         """step() and sleep, forever (or until the clock reaches until_s: the simulator)."""
@@ -399,7 +532,7 @@ class App:
             self._dirty = True
         self.clock_trusted = ok
         self.state.clock_valid = ok
-        if ok and self._catch_up is True and self.booted:  # NTP after a restart
+        if ok and self.net.catch_up is True and self.booted:  # NTP after a restart
             self._retime_fetch(now)
 
     def _count(self, now):

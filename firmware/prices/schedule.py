@@ -280,6 +280,36 @@ class Schedule:
             a = b
         return out
 
+    def clear_spans(self, spans):
+        """This schedule without prices in spans [(start_s, end_s), ...] (they become gaps): a
+        new Schedule with the same metadata, or self when no span meets a price (a source
+        that withdrew prices it gave before, e.g. OpenADR events cancelled)."""
+        cuts = sorted((int(a), int(b)) for a, b in spans or ()
+                      if b > a and a < self.end_s and b > self.base_s)
+        if not cuts or not len(self):
+            return self
+        out = Schedule()
+        out.copy_meta(self)
+        hit = False
+        for s, e, p, i in self.window(self.base_s, self.end_s):
+            if p == NO_PRICE:
+                continue
+            t = s
+            for a, b in cuts:
+                if b <= t:
+                    continue
+                if a >= e:
+                    break
+                hit = True
+                if a > t:
+                    out.add(t, a, p, self.name_of(i), self.flags[i])
+                t = b
+                if t >= e:
+                    break
+            if t < e:
+                out.add(t, e, p, self.name_of(i), self.flags[i])
+        return out if hit else self
+
     def drop_before(self, t_s):
         """Forget intervals that ended at or before t_s (in place; metadata is kept)."""
         n = len(self.starts)

@@ -7,7 +7,7 @@ A plug fetches when Cadence.next_due says so, evaluated after each fetch (every 
 succeeds; a fetch at or after the market's publication brings tomorrow's prices, else today's).
 The run starts two days early (not counted) so the fleet is in its steady cadence, not in a
 first boot together. A power cut (a, b) stops every plug; at b they restart together with their
-cache and the first fetch is the one App._retime_fetch takes: Cadence.catch_up(b, due) when
+cache and the first fetch is the one NetLoop.retime takes: Cadence.catch_up(b, due) when
 overdue (catch_up=False: at once, as before issue 17). Cadence's only per-device inputs are its
 settings and offset_s (its rng is read only by failed()), so plugs are grouped by offset.
 """
