@@ -50,7 +50,7 @@ class NetLoop:
         self.next_sync_s = 0
         self.next_fetch_s = 0
         self.fetches = self.fetch_failures = 0
-        self.last_fetch = None  # {"t_s", "ok", "msg"}, set by the app when it applies one
+        self.last_fetch = None  # type: dict | None  # {"t_s", "ok", "msg"}, set by the app
         # A restart with a cache: True until the clock is trusted, then the UTC second of this
         # device's first fetch (an overdue one is spread over fetch.spread_s); False after.
         self.catch_up = False
