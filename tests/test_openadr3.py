@@ -56,6 +56,29 @@ def test_event_records_from_event_interval_period():
     assert recs[17][2] == 561000
 
 
+def test_randomize_start_delays_each_devices_start_within_the_span():
+    # OpenADR 3 intervalPeriod.randomizeStart: each device starts the interval later by a
+    # seeded amount in [0, R): a fleet does not switch in one second; the rest is unchanged
+    e = ev("r", START, 3, 0.2)
+    e["intervalPeriod"]["randomizeStart"] = "PT10M"
+    plain = openadr3.event_records(ev("r", START, 3, 0.2), "PRICE", NOW, "USD", "KWH", 7)[0]
+    assert plain[0][0] == START  # no randomizeStart: no delay
+    starts = set()
+    for seed in range(40):
+        recs = openadr3.event_records(e, "PRICE", NOW, "USD", "KWH", seed)[0]
+        assert recs == openadr3.event_records(e, "PRICE", NOW, "USD", "KWH", seed)[0]
+        for k in range(3):  # the event's period is every interval's default: each starts late
+            assert START + k * 3600 <= recs[k][0] < START + k * 3600 + 600
+            assert recs[k][1:] == plain[k][1:]  # same end, same price
+        starts.add(recs[0][0])
+    assert len(starts) > 30  # spread over the span, not one moment
+    f = ev("s", START, 3, 0.2)
+    f["intervals"][1]["intervalPeriod"] = {"randomizeStart": "PT5M"}  # an interval's own
+    recs = openadr3.event_records(f, "PRICE", NOW, "USD", "KWH", 3)[0]
+    assert recs[0] == plain[0] and recs[2] == plain[2]
+    assert START + 3600 <= recs[1][0] < START + 3600 + 300
+
+
 def test_interval_rules_own_period_multi_values_units():
     e = ev("a", START, 3, 0.2, dur="PT15M")
     e["intervals"][2]["intervalPeriod"] = {"start": "2025-07-16T09:00:00Z", "duration": "PT1H"}

@@ -198,6 +198,7 @@ class App:
                 self.log.error("config", "fallback %s: %s" % (name, exc_text(e)))
         seed = seed_from(cfg["fetch.seed"], getattr(self.hal, "device_id", None))
         self.policy.spread_class = planner.spread_class(seed)
+        self._seed = seed
         self.net.configure(cfg, publish_min(self.provider, cfg), Rng(seed))
         if self.savings is not None:
             self.savings.zone = self.zone
@@ -227,6 +228,7 @@ class App:
         self.store = Store(hal.root, log=self.log)
         self.schedule, extras = self.store.load()
         self.provider_state = dict(extras or {})
+        self.provider_state["device.seed"] = self._seed  # OpenADR randomizeStart, per device
         self.net.catch_up = self.schedule is not None and bool(self.schedule.fetched_s)
         if self.store.last_error:
             self.log.warn("cache", "not used: %s" % self.store.last_error)

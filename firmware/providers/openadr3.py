@@ -218,20 +218,40 @@ def _period(ip, default_start, default_dur, now_s):
     return default_start, default_dur
 
 
-def event_records(ev, ptype, now_s, default_cur, default_unit):
-    """Sorted [(start_s, end_s, price_u)] of one event, plus its currency and unit."""
+def _randomized(ip, start_s, seed):
+    """intervalPeriod.randomizeStart: this device's delay of the start, in [0, R) whole
+    seconds, fixed by its seed (jitter.seed_from, set by the app as state["device.seed"]) and
+    the start, as policy.spread does for prices: a fleet does not all switch at that second."""
+    r = ip.get("randomizeStart") if isinstance(ip, dict) else None
+    span = parse_duration(r) if r else 0
+    if span <= 0 or start_s is None:
+        return 0
+    x = (int(seed) * 2654435761 + start_s // 60) & 0xFFFFFFFF
+    x ^= x >> 15
+    x = (x * 2246822519) & 0xFFFFFFFF
+    return (x ^ (x >> 13)) % span
+
+
+def event_records(ev, ptype, now_s, default_cur, default_unit, seed=0):
+    """Sorted [(start_s, end_s, price_u)] of one event, plus its currency and unit. An
+    interval whose intervalPeriod (or the event's) has randomizeStart begins, for this device,
+    later by its seeded delay (_randomized); until then the earlier price stays in use."""
     cur, unit = _descriptor(ev.get("payloadDescriptors"), ptype, (default_cur, default_unit))
     start, dur = _period(ev.get("intervalPeriod"), None, 0, now_s)
+    ev_ip = ev.get("intervalPeriod")
     recs = []
     ints = ev.get("intervals") or []
     for k in range(len(ints)):
         iv = ints[k]
         s0 = None if start is None else start + k * dur
-        s0, d = _period(iv.get("intervalPeriod"), s0, dur, now_s)
+        ip = iv.get("intervalPeriod")
+        s0, d = _period(ip, s0, dur, now_s)
         if s0 is None:
             raise ProviderError("openadr3: event %s interval %s has no start"
                                 % (ev.get("id"), iv.get("id")))
         d = min(d, _MAX_INTERVAL_S)
+        late = _randomized(ip if isinstance(ip, dict) and "randomizeStart" in ip else ev_ip,
+                           s0, seed)
         for pl in iv.get("payloads") or ():
             if pl.get("type") != ptype:
                 continue
@@ -244,7 +264,11 @@ def event_records(ev, ptype, now_s, default_cur, default_unit):
                 p = price_u(vals[j])
                 if unit == "MWH":
                     p = (p + (500 if p >= 0 else -500)) // 1000
-                recs.append((s0 + j * step, s0 + (j + 1) * step if j < n - 1 else s0 + d, p))
+                a = s0 + j * step
+                b = s0 + (j + 1) * step if j < n - 1 else s0 + d
+                if j == 0 and late:
+                    a = min(a + late, b - 1)  # the randomized start: the first value begins later
+                recs.append((a, b, p))
     recs.sort()
     return recs, cur, "kWh" if unit in ("KWH", "MWH") else unit
 
@@ -269,7 +293,8 @@ def fetch(client, cfg, now_s, state):
                 skipped = ev.get("targets")
                 continue
             try:
-                recs, cur, unit = event_records(ev, ptype, now_s, cur0, unit0)
+                recs, cur, unit = event_records(ev, ptype, now_s, cur0, unit0,
+                                                state.get("device.seed", 0))
                 mod = ev.get("modificationDateTime") or ev.get("createdDateTime")
                 mod_s = parse_iso(mod) if mod else 0
             except TimeFormatError as e:
