@@ -66,6 +66,22 @@ def exc_text(exc):
     return "%s: %s" % (name, " ".join(" ".join(str(a).split()) for a in args))
 
 
+def collect_often(divisor):
+    """Collect after every 1/divisor of the heap now free has been allocated (MicroPython's
+    gc.threshold counts bytes allocated since the last collection; nothing on CPython), not
+    only when an allocation fails. Garbage then never piles up between the long-lived objects,
+    so large blocks (a schedule's arrays, the plan) still find room. Measured on a 32-bit
+    frozen build, the app with the web page and MQTT at 15-minute prices: 107.3 KB -> 83.6 KB
+    smallest heap (docs/app.md)."""
+    try:
+        import gc
+
+        gc.collect()
+        gc.threshold(gc.mem_free() // divisor)
+    except (ImportError, AttributeError):
+        pass
+
+
 def mem_free():
     """Free heap in bytes, or -1 where the runtime cannot tell."""
     try:

@@ -907,3 +907,16 @@ def test_services_start_once_per_run_and_a_resume_stops_them_first():
         assert calls == ["start"]
         asyncio.run(app.run(until_s=T0 + 3 * HOUR))  # plug.resume() after a Ctrl-C
         assert calls == ["start", "stop", "start"]
+
+
+def test_boot_makes_the_heap_collect_often_on_micropython():
+    # gc.threshold keeps garbage from piling up between long-lived objects (fragmentation);
+    # CPython has no such knob and is left alone
+    import gc
+
+    with TmpDir("gc") as root:
+        App(FakeHal(root, t=T0 + 60), cfg(), provider=FakeProvider()).boot()
+        if hasattr(gc, "threshold"):
+            th = gc.threshold()
+            assert 0 < th <= gc.mem_free(), th  # bytes allocated between collections
+            gc.threshold(-1)  # the other tests run as before

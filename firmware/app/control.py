@@ -20,7 +20,7 @@ import json
 from .. import VERSION, config, onoff, providers
 from ..clock import tz
 from ..clock.iso import CLOCK_SET_AFTER_S, format_iso
-from ..compat import exc_text, mem_free, ticks_diff, ticks_ms
+from ..compat import collect_often, exc_text, mem_free, ticks_diff, ticks_ms
 from ..plan import planner
 from ..plan.windows import parse_hm
 from ..prices.savings import Savings
@@ -44,6 +44,7 @@ MAX_SLEEP_S = 3600  # longest wait between steps (the HAL also bounds and re-che
 RUN_CHECKPOINT_S = 900
 OOM_RETRY_S = 300  # a plan that did not fit the heap is tried again this much later
 OOM_STEP_S = 60  # a step that ran out of heap is repeated this much later
+GC_DIVISOR = 8  # collect after every 1/8 of the heap free at boot (compat.collect_often)
 
 
 def _baseline_min(cfg):
@@ -224,6 +225,7 @@ class App:
     def boot(self):
         """Config, cache, relay - before any network call."""
         hal = self.hal
+        collect_often(GC_DIVISOR)
         self._configure(self._cfg_in)
         self.store = Store(hal.root, log=self.log)
         self.schedule, extras = self.store.load()
