@@ -1,4 +1,5 @@
 # runtimes: cpython micropython
+# mpy-heap: 320k
 import json
 from binascii import b2a_base64
 

@@ -1,5 +1,5 @@
 # runtimes: cpython micropython
-# mpy-heap: 384k
+# mpy-heap: 512k
 from firmware import config
 from firmware.config import Field
 

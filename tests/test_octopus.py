@@ -1,4 +1,5 @@
 # runtimes: cpython micropython
+# mpy-heap: 320k
 """Octopus Agile (providers/octopus.py): paged newest-first unit rates of a clock-change day,
 VAT in or out, an empty day, error answers - from fixtures and through the real http client
 from host_sim/apis/octopus.py on loopback (paging followed)."""

@@ -1,5 +1,5 @@
 # runtimes: cpython micropython
-# mpy-heap: 128k
+# mpy-heap: 160k
 """formats/xmlstream.py: the streaming XML reader on ENTSO-E-shaped documents - every chunk
 boundary, truncation at every byte, wrong namespaces, strictness one rule at a time, limits,
 and a 10 MB document read in a flat, small heap."""
